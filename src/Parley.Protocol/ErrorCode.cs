@@ -1,0 +1,40 @@
+namespace Parley.Protocol;
+
+/// <summary>Error codes carried by the ERROR frame (docs/protocol.md, "Error codes"). Values are part of the wire contract.</summary>
+public enum ErrorCode : ushort
+{
+    None = 0,
+    /// <summary>A frame broke the protocol's rules (wrong state, ack beyond what was sent, ...). The connection is closed.</summary>
+    ProtocolError = 1,
+    /// <summary>A frame's declared length is over the limit. The connection is closed.</summary>
+    FrameTooLarge = 2,
+    UnknownFrameType = 3,
+    /// <summary>A field is truncated, over-long, or followed by unexpected bytes.</summary>
+    Malformed = 4,
+    /// <summary>Text that is not strict UTF-8.</summary>
+    BadEncoding = 5,
+    UnsupportedVersion = 6,
+    NotAuthenticated = 7,
+    /// <summary>A user name or device id that does not fit the rules.</summary>
+    BadId = 8,
+    /// <summary>Wrong password, unknown user or an invalid resume token: deliberately one code for all three.</summary>
+    AuthFailed = 10,
+    /// <summary>Too many failed logins from this address or for this account; try again later.</summary>
+    Throttled = 11,
+    UserExists = 12,
+    RegistrationClosed = 13,
+    /// <summary>The same device logged in again; this older session is closed.</summary>
+    Conflict = 14,
+    TooManySessions = 15,
+    /// <summary>The recipient of a message does not exist.</summary>
+    UnknownUser = 20,
+    /// <summary>A message id was reused by the same sender for different content.</summary>
+    IdReused = 21,
+    RecipientQueueFull = 22,
+    TextTooLong = 23,
+    RateLimited = 24,
+    SlowConsumer = 25,
+    ServerShuttingDown = 30,
+    InternalError = 31,
+    Timeout = 32,
+}

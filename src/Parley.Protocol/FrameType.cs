@@ -1,0 +1,26 @@
+namespace Parley.Protocol;
+
+/// <summary>The type byte of a frame. Client-to-server types are below 0x80, server-to-client types at or above it.</summary>
+public enum FrameType : byte
+{
+    Hello = 0x01,
+    Register = 0x02,
+    Login = 0x03,
+    Resume = 0x04,
+    Logout = 0x05,
+    Send = 0x10,
+    Ack = 0x11,
+    Sync = 0x12,
+    Who = 0x13,
+    Ping = 0x14,
+    Pong = 0x15,
+
+    Welcome = 0x81,
+    AuthOk = 0x82,
+    SendOk = 0x90,
+    Deliver = 0x91,
+    Synced = 0x92,
+    WhoList = 0x93,
+    Presence = 0x94,
+    Error = 0xE0,
+}

@@ -1,0 +1,144 @@
+using Parley.Protocol;
+using Parley.Protocol.Frames;
+using Parley.Security;
+using Parley.Storage;
+
+namespace Parley.Server.Accounts;
+
+/// <summary>
+/// REGISTER, LOGIN and RESUME (security.md 14-16, 19). Throttling is checked before any hash is computed, hashing is
+/// capped at the throttle's concurrency limit, and an unknown user costs a dummy hash and gets the same error as a
+/// wrong password, so neither timing nor code tells which names exist.
+/// </summary>
+internal sealed class Authenticator(IChatStore store, PasswordHasher hasher, LoginThrottle throttle, ServerOptions options, ServerMetrics metrics)
+{
+    private const string AuthFailedMessage = "wrong user name or password";
+
+    public async Task<AuthResult> RegisterAsync(CredentialsFrame frame, string address, CancellationToken cancellationToken)
+    {
+        if (!options.AllowRegistration)
+        {
+            return AuthResult.Fail(ErrorCode.RegistrationClosed, "this server does not accept new accounts");
+        }
+
+        if (!Names.TryNormalizeUser(frame.User, out var user))
+        {
+            return AuthResult.Fail(ErrorCode.BadId, $"bad user name: use 1-{Names.MaxLength} of a-z 0-9 . _ -");
+        }
+
+        if (!Names.IsValidDevice(frame.Device))
+        {
+            return AuthResult.Fail(ErrorCode.BadId, "bad device id: use 1-64 of A-Z a-z 0-9 . _ -");
+        }
+
+        if (frame.Password.Length < options.MinPasswordLength)
+        {
+            return AuthResult.Fail(ErrorCode.AuthFailed, $"password too short: at least {options.MinPasswordLength} characters");
+        }
+
+        if (throttle.IsThrottled(address, user, out var retryAfter))
+        {
+            return Throttled(retryAfter);
+        }
+
+        string hash;
+        using (await throttle.EnterHashingAsync(cancellationToken).ConfigureAwait(false))
+        {
+            hash = hasher.Hash(frame.Password);
+        }
+
+        if (!await store.CreateUserAsync(user, hash, cancellationToken).ConfigureAwait(false))
+        {
+            // Counted as a failure so registration cannot be used to probe names at hashing speed.
+            throttle.RecordFailure(address, user);
+            return AuthResult.Fail(ErrorCode.UserExists, $"the name {user} is taken");
+        }
+
+        return AuthResult.Ok(user, frame.Device);
+    }
+
+    public async Task<AuthResult> LoginAsync(CredentialsFrame frame, string address, CancellationToken cancellationToken)
+    {
+        if (!Names.TryNormalizeUser(frame.User, out var user) || !Names.IsValidDevice(frame.Device))
+        {
+            return AuthResult.Fail(ErrorCode.BadId, "bad user name or device id");
+        }
+
+        if (throttle.IsThrottled(address, user, out var retryAfter))
+        {
+            return Throttled(retryAfter);
+        }
+
+        var stored = await store.GetPasswordHashAsync(user, cancellationToken).ConfigureAwait(false);
+        bool valid;
+        using (await throttle.EnterHashingAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (stored is null)
+            {
+                hasher.VerifyDummy(frame.Password);
+                valid = false;
+            }
+            else
+            {
+                valid = hasher.Verify(frame.Password, stored);
+            }
+        }
+
+        if (!valid)
+        {
+            throttle.RecordFailure(address, user);
+            metrics.LoginFailures.Add(1);
+            return AuthResult.Fail(ErrorCode.AuthFailed, AuthFailedMessage);
+        }
+
+        throttle.RecordSuccess(address, user);
+        if (hasher.NeedsRehash(stored!))
+        {
+            string rehash;
+            using (await throttle.EnterHashingAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rehash = hasher.Hash(frame.Password);
+            }
+
+            await store.SetPasswordHashAsync(user, rehash, cancellationToken).ConfigureAwait(false);
+        }
+
+        return AuthResult.Ok(user, frame.Device);
+    }
+
+    public async Task<AuthResult> ResumeAsync(ResumeFrame frame, string address, CancellationToken cancellationToken)
+    {
+        if (!Names.TryNormalizeUser(frame.User, out var user) || !Names.IsValidDevice(frame.Device))
+        {
+            return AuthResult.Fail(ErrorCode.BadId, "bad user name or device id");
+        }
+
+        if (throttle.IsThrottled(address, user, out var retryAfter))
+        {
+            return Throttled(retryAfter);
+        }
+
+        var record = await store.TakeTokenAsync(ResumeTokens.HashToken(frame.Token), cancellationToken).ConfigureAwait(false);
+        if (record is null || record.User != user || record.Device != frame.Device || record.Expires < options.Time.GetUtcNow())
+        {
+            throttle.RecordFailure(address, user);
+            metrics.LoginFailures.Add(1);
+            return AuthResult.Fail(ErrorCode.AuthFailed, "resume token not valid; log in with the password");
+        }
+
+        throttle.RecordSuccess(address, user);
+        return AuthResult.Ok(user, frame.Device);
+    }
+
+    /// <summary>Makes the next resume token of a device; only its hash is stored.</summary>
+    public async Task<byte[]> IssueTokenAsync(string user, string device, CancellationToken cancellationToken)
+    {
+        var token = ResumeTokens.NewToken();
+        var expires = options.Time.GetUtcNow() + options.ResumeTokenLifetime;
+        await store.AddTokenAsync(new ResumeTokenRecord(ResumeTokens.HashToken(token), user, device, expires), cancellationToken).ConfigureAwait(false);
+        return token;
+    }
+
+    private static AuthResult Throttled(TimeSpan retryAfter) =>
+        AuthResult.Fail(ErrorCode.Throttled, $"too many failed logins; try again in {Math.Ceiling(retryAfter.TotalSeconds)} s");
+}

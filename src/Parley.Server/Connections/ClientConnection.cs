@@ -1,0 +1,416 @@
+using System.IO.Pipelines;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Parley.Protocol;
+using Parley.Protocol.Frames;
+using Parley.Server.Accounts;
+using Parley.Server.Sessions;
+using Parley.Storage;
+
+namespace Parley.Server.Connections;
+
+/// <summary>
+/// One client connection: the transport, its read loop and write loop, and the protocol state before and after login.
+/// The read loop decodes and dispatches frames in order; every outbound frame goes through one queue drained by the
+/// write loop, so frames never interleave and writes are batched into few flushes. Anything that goes wrong costs
+/// this connection only: an ERROR frame when possible, then close.
+/// </summary>
+internal sealed class ClientConnection
+{
+    /// <summary>Failed REGISTER/LOGIN/RESUME attempts one connection may make before it is closed.</summary>
+    private const int MaxAuthAttempts = 3;
+    private const int FlushThreshold = 64 * 1024;
+    private static long s_nextId;
+
+    private readonly ConnectionServices _services;
+    private readonly Stream _stream;
+    private readonly string _address;
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly Channel<Frame> _outbound = Channel.CreateUnbounded<Frame>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim _deliveryCredits;
+    private readonly SemaphoreSlim _inFlightSends;
+    private ITimer? _idleTimer;
+    private Session? _session;
+    private bool _welcomed;
+    private int _authFailures;
+    private int _closing;
+    private string _closeReason = "client closed the connection";
+
+    public ClientConnection(ConnectionServices services, Stream stream, string address)
+    {
+        _services = services;
+        _stream = stream;
+        _address = address;
+        _deliveryCredits = new SemaphoreSlim(services.Options.MaxQueuedDeliveriesPerConnection);
+        _inFlightSends = new SemaphoreSlim(services.Options.MaxInFlightSendsPerConnection);
+        Id = Interlocked.Increment(ref s_nextId);
+    }
+
+    public long Id { get; }
+
+    private ServerOptions Options => _services.Options;
+
+    /// <summary>Runs the connection until either side closes it. Never throws.</summary>
+    public async Task RunAsync()
+    {
+        Log.ConnectionOpened(_services.Logger, Id, _address);
+        var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
+        var writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true));
+        var writeLoop = WriteLoopAsync(writer);
+        using var loginTimer = Options.Time.CreateTimer(
+            _ => { if (Volatile.Read(ref _session) is null) { Abort(ErrorCode.Timeout, "login took too long"); } },
+            null, Options.LoginTimeout, Timeout.InfiniteTimeSpan);
+        _idleTimer = Options.Time.CreateTimer(_ => Abort(ErrorCode.Timeout, "idle for too long"), null, Options.IdleTimeout, Timeout.InfiniteTimeSpan);
+        try
+        {
+            await ReadLoopAsync(reader).ConfigureAwait(false);
+        }
+        catch (ProtocolException exception)
+        {
+            Log.ProtocolViolation(_services.Logger, Id, exception.Code, exception.Message);
+            Abort(exception.Code, exception.Message);
+        }
+        catch (OperationCanceledException) when (_lifetime.IsCancellationRequested)
+        {
+        }
+        catch (Exception exception) when (IsTransportFailure(exception))
+        {
+            Abort(ErrorCode.None, "connection lost");
+        }
+        catch (Exception exception)
+        {
+            Log.ConnectionFailed(_services.Logger, Id, exception);
+            Abort(ErrorCode.InternalError, "internal error", exception);
+        }
+        finally
+        {
+            await _idleTimer.DisposeAsync().ConfigureAwait(false);
+            if (_session is not null)
+            {
+                _services.Registry.Remove(_session);
+            }
+
+            _outbound.Writer.TryComplete();
+            try
+            {
+                // Let a final ERROR frame reach the client, but never wait long for a client that does not read.
+                await writeLoop.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+            }
+
+            await _lifetime.CancelAsync().ConfigureAwait(false);
+            await reader.CompleteAsync().ConfigureAwait(false);
+            await writer.CompleteAsync().ConfigureAwait(false);
+            await _stream.DisposeAsync().ConfigureAwait(false);
+            Log.ConnectionClosed(_services.Logger, Id, _closeReason);
+            _lifetime.Dispose();
+        }
+    }
+
+    /// <summary>Queues a frame for the client; dropped silently when the connection is closing.</summary>
+    public void Send(Frame frame) => _outbound.Writer.TryWrite(frame);
+
+    /// <summary>
+    /// Queues a delivery, waiting while the client has <see cref="ServerOptions.MaxQueuedDeliveriesPerConnection"/>
+    /// unwritten. False when the connection is closing, or when the client has not read for
+    /// <see cref="ServerOptions.WriteTimeout"/>: then it is closed as a slow consumer (the entries stay in the log).
+    /// </summary>
+    public async ValueTask<bool> QueueDeliveryAsync(DeliverFrame frame, CancellationToken cancellationToken)
+    {
+        if (!_deliveryCredits.Wait(0) &&
+            !await _deliveryCredits.WaitAsync(Options.WriteTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            if (_session is { } session)
+            {
+                Log.SlowConsumer(_services.Logger, session.User, session.Device);
+            }
+
+            Abort(ErrorCode.SlowConsumer, "you are not reading fast enough; reconnect to resume");
+            return false;
+        }
+
+        if (!_outbound.Writer.TryWrite(frame))
+        {
+            _deliveryCredits.Release();
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Closes the connection: sends ERROR <paramref name="code"/> (unless None), lets it flush, then stops both loops.
+    /// Safe to call from any thread, any number of times.
+    /// </summary>
+    public void Abort(ErrorCode code, string reason, Exception? exception = null)
+    {
+        if (Interlocked.Exchange(ref _closing, 1) == 1)
+        {
+            return;
+        }
+
+        _closeReason = exception is null ? $"{code}: {reason}" : $"{code}: {reason} ({exception.GetType().Name})";
+        if (code != ErrorCode.None)
+        {
+            _outbound.Writer.TryWrite(new ErrorFrame(code, MessageId.None, reason));
+        }
+
+        _outbound.Writer.TryComplete();
+        try
+        {
+            // The write loop cancels at once once it has flushed; this is the bound for a client that stopped reading.
+            _lifetime.CancelAfter(TimeSpan.FromSeconds(2));
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task ReadLoopAsync(PipeReader reader)
+    {
+        var token = _lifetime.Token;
+        while (true)
+        {
+            var result = await reader.ReadAsync(token).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            try
+            {
+                while (Volatile.Read(ref _closing) == 0)
+                {
+                    var limit = _session is null ? Options.Limits.MaxPreAuthFrameLength : Options.Limits.MaxFrameLength;
+                    if (!FrameCodec.TryRead(ref buffer, limit, Options.Limits, out var frame))
+                    {
+                        break;
+                    }
+
+                    _idleTimer?.Change(Options.IdleTimeout, Timeout.InfiniteTimeSpan);
+                    await HandleAsync(frame!).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                reader.AdvanceTo(buffer.Start, buffer.End);
+            }
+
+            if (result.IsCompleted || Volatile.Read(ref _closing) == 1)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task WriteLoopAsync(PipeWriter writer)
+    {
+        var reader = _outbound.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(_lifetime.Token).ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var frame))
+                {
+                    FrameCodec.Write(writer, frame, int.MaxValue);
+                    if (frame is DeliverFrame)
+                    {
+                        _deliveryCredits.Release();
+                        _services.Metrics.MessagesOut.Add(1);
+                    }
+
+                    if (writer.UnflushedBytes >= FlushThreshold)
+                    {
+                        await FlushAsync(writer).ConfigureAwait(false);
+                    }
+                }
+
+                await FlushAsync(writer).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception) when (exception is OperationCanceledException || IsTransportFailure(exception))
+        {
+        }
+        catch (TimeoutException)
+        {
+            Abort(ErrorCode.SlowConsumer, "write timed out");
+        }
+        finally
+        {
+            // Once the last frame is out (or cannot go out), stop the read loop too.
+            try
+            {
+                _lifetime.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    private async ValueTask FlushAsync(PipeWriter writer)
+    {
+        var flush = writer.FlushAsync(_lifetime.Token);
+        if (!flush.IsCompleted)
+        {
+            // A client that does not read stalls here; the deadline makes it a slow consumer instead of a leak.
+            await flush.AsTask().WaitAsync(Options.WriteTimeout, Options.Time, _lifetime.Token).ConfigureAwait(false);
+        }
+    }
+
+    private ValueTask HandleAsync(Frame frame)
+    {
+        if (!_welcomed)
+        {
+            if (frame is not HelloFrame hello)
+            {
+                throw new ProtocolException(ErrorCode.ProtocolError, "the first frame must be HELLO");
+            }
+
+            Welcome(hello);
+            return ValueTask.CompletedTask;
+        }
+
+        var session = _session;
+        if (session is null)
+        {
+            return frame switch
+            {
+                CredentialsFrame { Kind: FrameType.Register } register => new ValueTask(AuthenticateAsync(ct => _services.Authenticator.RegisterAsync(register, _address, ct))),
+                CredentialsFrame { Kind: FrameType.Login } login => new ValueTask(AuthenticateAsync(ct => _services.Authenticator.LoginAsync(login, _address, ct))),
+                ResumeFrame resume => new ValueTask(AuthenticateAsync(ct => _services.Authenticator.ResumeAsync(resume, _address, ct))),
+                SequenceFrame { Kind: FrameType.Ping } ping => Reply(new SequenceFrame(FrameType.Pong, ping.Value)),
+                SequenceFrame { Kind: FrameType.Pong } => ValueTask.CompletedTask,
+                _ => throw new ProtocolException(ErrorCode.NotAuthenticated, $"{frame.Type} is not allowed before login"),
+            };
+        }
+
+        switch (frame)
+        {
+            case SendFrame send:
+                return HandleSendAsync(session, send);
+            case SequenceFrame { Kind: FrameType.Ack } ack:
+                session.Acknowledge(ack.Value);
+                return ValueTask.CompletedTask;
+            case SequenceFrame { Kind: FrameType.Sync } sync:
+                return new ValueTask(session.StartSyncAsync(sync.Value, _lifetime.Token));
+            case SequenceFrame { Kind: FrameType.Ping } ping:
+                return Reply(new SequenceFrame(FrameType.Pong, ping.Value));
+            case SequenceFrame { Kind: FrameType.Pong }:
+                return ValueTask.CompletedTask;
+            case EmptyFrame { Kind: FrameType.Who }:
+                return Reply(new WhoListFrame(_services.Registry.Online(1000)));
+            case EmptyFrame { Kind: FrameType.Logout }:
+                return new ValueTask(LogoutAsync(session));
+            default:
+                throw new ProtocolException(ErrorCode.ProtocolError, $"{frame.Type} is not allowed here");
+        }
+    }
+
+    private ValueTask Reply(Frame frame)
+    {
+        Send(frame);
+        return ValueTask.CompletedTask;
+    }
+
+    private void Welcome(HelloFrame hello)
+    {
+        var version = Math.Min(hello.MaxVersion, ProtocolVersion.Max);
+        if (version < Math.Max(hello.MinVersion, ProtocolVersion.Min))
+        {
+            throw new ProtocolException(ErrorCode.UnsupportedVersion,
+                $"this server speaks protocol versions {ProtocolVersion.Min}-{ProtocolVersion.Max}");
+        }
+
+        _welcomed = true;
+        Send(new WelcomeFrame((ushort)version, Options.ServerName));
+    }
+
+    private async Task AuthenticateAsync(Func<CancellationToken, Task<AuthResult>> attempt)
+    {
+        var result = await attempt(_lifetime.Token).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            Log.LoginFailed(_services.Logger, "?", _address, result.Error);
+            Send(new ErrorFrame(result.Error, MessageId.None, result.Message));
+            if (++_authFailures >= MaxAuthAttempts)
+            {
+                Abort(ErrorCode.None, "too many failed attempts");
+            }
+
+            return;
+        }
+
+        var session = new Session(result.User, result.Device, this, _services.Store);
+        var added = _services.Registry.Add(session);
+        if (added != ErrorCode.None)
+        {
+            Abort(added, $"{result.User} already has {Options.MaxDevicesPerUser} devices online");
+            return;
+        }
+
+        Volatile.Write(ref _session, session);
+        var token = await _services.Authenticator.IssueTokenAsync(result.User, result.Device, _lifetime.Token).ConfigureAwait(false);
+        var head = await _services.Store.GetHeadAsync(result.User, _lifetime.Token).ConfigureAwait(false);
+        Log.LoggedIn(_services.Logger, result.User, result.Device, Id);
+        Send(new AuthOkFrame(result.User, result.Device, token, head));
+    }
+
+    private async ValueTask HandleSendAsync(Session session, SendFrame send)
+    {
+        if (!Names.TryNormalizeUser(send.To, out var to))
+        {
+            Send(new ErrorFrame(ErrorCode.BadId, send.Id, "bad recipient name"));
+            return;
+        }
+
+        // Back-pressure: a connection may have a bounded number of sends waiting for the disk.
+        await _inFlightSends.WaitAsync(_lifetime.Token).ConfigureAwait(false);
+        var autoReply = to == BuiltInAccounts.Echo ? BuiltInAccounts.EchoReply(send.Text) : null;
+        var append = _services.Store.AppendAsync(new Submission(session.User, send.Id, to, send.Text, autoReply), CancellationToken.None);
+        _ = CompleteSendAsync(send.Id, to, append);
+    }
+
+    private async Task CompleteSendAsync(MessageId id, string to, Task<AppendResult> append)
+    {
+        try
+        {
+            var result = await append.ConfigureAwait(false);
+            switch (result.Status)
+            {
+                case AppendStatus.Stored:
+                    _services.Metrics.MessagesIn.Add(1);
+                    Send(new SendOkFrame(id, result.SenderSequence, result.Time));
+                    break;
+                case AppendStatus.Duplicate:
+                    Send(new SendOkFrame(id, result.SenderSequence, result.Time));
+                    break;
+                case AppendStatus.IdReused:
+                    Send(new ErrorFrame(ErrorCode.IdReused, id, "this message id was used before for another message"));
+                    break;
+                case AppendStatus.QueueFull:
+                    Send(new ErrorFrame(ErrorCode.RecipientQueueFull, id, $"{to} has too many unread messages; try later"));
+                    break;
+                case AppendStatus.UnknownRecipient:
+                    Send(new ErrorFrame(ErrorCode.UnknownUser, id, $"there is no user {to}"));
+                    break;
+            }
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            Log.StoreFailed(_services.Logger, exception);
+            Send(new ErrorFrame(ErrorCode.InternalError, id, "the message could not be stored; send it again"));
+        }
+        finally
+        {
+            _inFlightSends.Release();
+        }
+    }
+
+    private async Task LogoutAsync(Session session)
+    {
+        await _services.Store.RevokeTokensAsync(session.User, session.Device, _lifetime.Token).ConfigureAwait(false);
+        Abort(ErrorCode.None, "logged out");
+    }
+
+    private static bool IsTransportFailure(Exception exception) =>
+        exception is IOException or ObjectDisposedException or System.Net.Sockets.SocketException or InvalidOperationException;
+}

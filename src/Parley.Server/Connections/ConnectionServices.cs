@@ -1,0 +1,15 @@
+using Microsoft.Extensions.Logging;
+using Parley.Server.Accounts;
+using Parley.Server.Sessions;
+using Parley.Storage;
+
+namespace Parley.Server.Connections;
+
+/// <summary>What every connection of one server shares.</summary>
+internal sealed record ConnectionServices(
+    ServerOptions Options,
+    IChatStore Store,
+    SessionRegistry Registry,
+    Authenticator Authenticator,
+    ServerMetrics Metrics,
+    ILogger Logger);

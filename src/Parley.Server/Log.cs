@@ -1,0 +1,51 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Parley.Protocol;
+
+namespace Parley.Server;
+
+/// <summary>The server's log events. Ids and names are a contract operators filter on: never renumber.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Listening on {EndPoint}", EventName = "Listening")]
+    public static partial void Listening(ILogger logger, EndPoint endPoint);
+
+    [LoggerMessage(2, LogLevel.Information, "Stopping: {Connections} connections open", EventName = "Stopping")]
+    public static partial void Stopping(ILogger logger, int connections);
+
+    [LoggerMessage(3, LogLevel.Information, "Stopped", EventName = "Stopped")]
+    public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(10, LogLevel.Debug, "Connection {Id} from {Address}", EventName = "ConnectionOpened")]
+    public static partial void ConnectionOpened(ILogger logger, long id, string address);
+
+    [LoggerMessage(11, LogLevel.Debug, "Connection {Id} closed: {Reason}", EventName = "ConnectionClosed")]
+    public static partial void ConnectionClosed(ILogger logger, long id, string reason);
+
+    [LoggerMessage(12, LogLevel.Information, "Connection {Id} from {Address} failed TLS: {Reason}", EventName = "TlsFailed")]
+    public static partial void TlsFailed(ILogger logger, long id, string address, string reason);
+
+    [LoggerMessage(13, LogLevel.Warning, "Connection {Id} broke the protocol ({Code}): {Reason}", EventName = "ProtocolViolation")]
+    public static partial void ProtocolViolation(ILogger logger, long id, ErrorCode code, string reason);
+
+    [LoggerMessage(20, LogLevel.Information, "{User} logged in on device {Device} (connection {Id})", EventName = "LoggedIn")]
+    public static partial void LoggedIn(ILogger logger, string user, string device, long id);
+
+    [LoggerMessage(21, LogLevel.Information, "Login failed for {User} from {Address}: {Code}", EventName = "LoginFailed")]
+    public static partial void LoginFailed(ILogger logger, string user, string address, ErrorCode code);
+
+    [LoggerMessage(22, LogLevel.Information, "Account {User} registered", EventName = "Registered")]
+    public static partial void Registered(ILogger logger, string user);
+
+    [LoggerMessage(23, LogLevel.Information, "{User}/{Device} replaced by a newer login", EventName = "SessionReplaced")]
+    public static partial void SessionReplaced(ILogger logger, string user, string device);
+
+    [LoggerMessage(30, LogLevel.Warning, "Slow consumer {User}/{Device} disconnected", EventName = "SlowConsumer")]
+    public static partial void SlowConsumer(ILogger logger, string user, string device);
+
+    [LoggerMessage(31, LogLevel.Error, "Store write failed", EventName = "StoreFailed")]
+    public static partial void StoreFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(32, LogLevel.Error, "Connection {Id} failed unexpectedly", EventName = "ConnectionFailed")]
+    public static partial void ConnectionFailed(ILogger logger, long id, Exception exception);
+}

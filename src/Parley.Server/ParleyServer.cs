@@ -1,0 +1,207 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Parley.Security;
+using Parley.Server.Accounts;
+using Parley.Server.Connections;
+using Parley.Server.Sessions;
+using Parley.Storage;
+
+namespace Parley.Server;
+
+/// <summary>
+/// The Parley server: a TLS listener in front of the sessions, the router and a store. The caller owns the store and
+/// disposes it after <see cref="StopAsync"/>, so that every acknowledged write is on disk before the process exits.
+/// </summary>
+public sealed class ParleyServer : IAsyncDisposable
+{
+    private readonly ServerOptions _options;
+    private readonly IChatStore _store;
+    private readonly X509Certificate2? _certificate;
+    private readonly ILogger _logger;
+    private readonly ConnectionServices _services;
+    private readonly ConcurrentDictionary<long, (ClientConnection Connection, Task Run)> _connections = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private TcpListener? _listener;
+    private Task _acceptLoop = Task.CompletedTask;
+
+    /// <param name="options">Settings.</param>
+    /// <param name="store">The durable state; owned by the caller.</param>
+    /// <param name="certificate">The server's TLS certificate; null only for in-memory tests through <see cref="RunConnectionAsync"/>.</param>
+    /// <param name="loggerFactory">Where logs go.</param>
+    /// <param name="hasher">Password hashing; tests pass cheaper parameters.</param>
+    /// <param name="throttle">Login throttling.</param>
+    public ParleyServer(ServerOptions options, IChatStore store, X509Certificate2? certificate, ILoggerFactory? loggerFactory = null,
+        PasswordHasher? hasher = null, LoginThrottle? throttle = null)
+    {
+        _options = options;
+        _store = store;
+        _certificate = certificate;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Parley.Server");
+        Metrics = new ServerMetrics();
+        Hasher = hasher ?? new PasswordHasher(new PasswordHashOptions());
+        Throttle = throttle ?? new LoginThrottle(new LoginThrottleOptions(), options.Time);
+        var registry = new SessionRegistry(options, Metrics);
+        var authenticator = new Authenticator(store, Hasher, Throttle, options, Metrics);
+        _services = new ConnectionServices(options, store, registry, authenticator, Metrics, _logger);
+        store.Committed = registry.OnCommitted;
+    }
+
+    public ServerMetrics Metrics { get; }
+
+    public PasswordHasher Hasher { get; }
+
+    public LoginThrottle Throttle { get; }
+
+    /// <summary>Where the server listens, with the real port when port 0 was asked for.</summary>
+    public IPEndPoint LocalEndPoint => (IPEndPoint)(_listener?.LocalEndpoint ?? throw new InvalidOperationException("not started"));
+
+    /// <summary>SHA-256 of the certificate's public key, as clients pin it.</summary>
+    public string? Fingerprint => _certificate is null ? null : KeyFingerprint.Of(_certificate);
+
+    /// <summary>Creates the built-in accounts, binds the socket and starts accepting.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await EnsureBuiltInAccountsAsync(cancellationToken).ConfigureAwait(false);
+        if (_certificate is null)
+        {
+            throw new InvalidOperationException("a TLS certificate is needed to listen on a socket");
+        }
+
+        _listener = new TcpListener(_options.Listen);
+        _listener.Start(backlog: 1024);
+        Log.Listening(_logger, _listener.LocalEndpoint);
+        _acceptLoop = AcceptLoopAsync();
+    }
+
+    /// <summary>Creates the built-in accounts (done by <see cref="StartAsync"/>; in-memory tests call it directly).</summary>
+    public Task EnsureBuiltInAccountsAsync(CancellationToken cancellationToken = default) =>
+        _store.CreateUserAsync(BuiltInAccounts.Echo, BuiltInAccounts.LockedPasswordHash, cancellationToken);
+
+    /// <summary>
+    /// Serves one already-established connection (no TLS of its own): used for in-memory pipe tests and by
+    /// transports that terminate TLS themselves. Completes when the connection closes.
+    /// </summary>
+    public Task RunConnectionAsync(Stream stream, string remoteAddress)
+    {
+        var connection = new ClientConnection(_services, stream, remoteAddress);
+        Metrics.ConnectionOpened();
+        var run = RunTrackedAsync(connection);
+        _connections[connection.Id] = (connection, run);
+        return run;
+    }
+
+    /// <summary>
+    /// Phased shutdown: stop accepting; tell every client the server is going away and let their queued frames
+    /// flush; after <see cref="ServerOptions.ShutdownGrace"/> close what is left. Writes already handed to the store
+    /// complete; the caller then disposes the store.
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _listener?.Stop();
+        await _acceptLoop.ConfigureAwait(false);
+        Log.Stopping(_logger, _connections.Count);
+        foreach (var (connection, _) in _connections.Values)
+        {
+            connection.Abort(Protocol.ErrorCode.ServerShuttingDown, "the server is shutting down");
+        }
+
+        try
+        {
+            await Task.WhenAll(_connections.Values.Select(c => c.Run)).WaitAsync(_options.ShutdownGrace).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // the connections' own deadlines close the rest
+        }
+
+        Log.Stopped(_logger);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        Metrics.Dispose();
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener!.AcceptSocketAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            socket.NoDelay = true;
+            _ = HandleSocketAsync(socket);
+        }
+    }
+
+    private async Task HandleSocketAsync(Socket socket)
+    {
+        Metrics.ConnectionOpened();
+        var address = (socket.RemoteEndPoint as IPEndPoint)?.Address.ToString() ?? "unknown";
+        var tls = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            deadline.CancelAfter(_options.HandshakeTimeout);
+            await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+            {
+                ServerCertificateContext = SslStreamCertificateContext.Create(_certificate!, additionalCertificates: null),
+                ClientCertificateRequired = false,
+                AllowRenegotiation = false,
+                EnabledSslProtocols = SslProtocols.None, // the OS default: TLS 1.2 and 1.3 (security.md 2)
+            }, deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is AuthenticationException or IOException or OperationCanceledException or SocketException)
+        {
+            Log.TlsFailed(_logger, 0, address, exception.GetType().Name);
+            await tls.DisposeAsync().ConfigureAwait(false);
+            Metrics.ConnectionClosed();
+            return;
+        }
+
+        var connection = new ClientConnection(_services, tls, address);
+        var run = RunTrackedAsync(connection);
+        _connections[connection.Id] = (connection, run);
+        await run.ConfigureAwait(false);
+    }
+
+    private async Task RunTrackedAsync(ClientConnection connection)
+    {
+        await Task.Yield();
+        try
+        {
+            await connection.RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _connections.TryRemove(connection.Id, out _);
+            Metrics.ConnectionClosed();
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System.Net;
+using Parley.Protocol;
+
+namespace Parley.Server;
+
+/// <summary>
+/// Every setting of the server, with the defaults of docs/architecture.md ("Limits and defaults"). Each can be set
+/// from the command line (`parley serve --help`) or the environment (PARLEY_ prefix).
+/// </summary>
+public sealed record ServerOptions
+{
+    /// <summary>Where to listen. Port 0 picks a free port (tests); the chosen one is in <see cref="ParleyServer.LocalEndPoint"/>.</summary>
+    public IPEndPoint Listen { get; init; } = new(IPAddress.Loopback, 7878);
+
+    /// <summary>Name sent in WELCOME.</summary>
+    public string ServerName { get; init; } = "parley";
+
+    public ProtocolLimits Limits { get; init; } = ProtocolLimits.Default;
+
+    /// <summary>A connection must finish TLS within this time (security.md 2).</summary>
+    public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A connection must log in within this time of connecting (security.md 9).</summary>
+    public TimeSpan LoginTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A logged-in connection that sends nothing (not even PING) for this long is closed.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(150);
+
+    /// <summary>Most devices of one user online at once (ejabberd, Prosody: 10).</summary>
+    public int MaxDevicesPerUser { get; init; } = 10;
+
+    /// <summary>Messages a connection may have submitted and not yet had acknowledged; further SENDs wait (back-pressure).</summary>
+    public int MaxInFlightSendsPerConnection { get; init; } = 256;
+
+    /// <summary>Deliveries queued to a connection's socket before the session waits for the client to read.</summary>
+    public int MaxQueuedDeliveriesPerConnection { get; init; } = 1000;
+
+    /// <summary>A client that does not drain its socket for this long is a slow consumer and is disconnected (nothing lost: it stays in the log).</summary>
+    public TimeSpan WriteTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an unused resume token stays valid.</summary>
+    public TimeSpan ResumeTokenLifetime { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>Whether anyone may create an account with REGISTER.</summary>
+    public bool AllowRegistration { get; init; } = true;
+
+    /// <summary>Shortest password accepted at registration.</summary>
+    public int MinPasswordLength { get; init; } = 8;
+
+    /// <summary>How long shutdown waits for connections to say goodbye before closing them hard.</summary>
+    public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+}

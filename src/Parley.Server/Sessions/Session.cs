@@ -1,0 +1,187 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Parley.Protocol;
+using Parley.Protocol.Frames;
+using Parley.Server.Connections;
+using Parley.Storage;
+
+namespace Parley.Server.Sessions;
+
+/// <summary>
+/// A logged-in (user, device) on one connection, and its place in the user's log. Delivery is pull-based: the
+/// router only tells the session how far the log has grown (and hands it the new entries to spare a read); one
+/// delivery loop per session then sends every entry after the last one it sent, in order, reading from the store
+/// whatever it was not handed. Catch-up after SYNC and live push are thus the same code, with no gap and no
+/// reordering whatever the timing.
+/// </summary>
+internal sealed class Session
+{
+    /// <summary>Entries kept in memory for a session before it falls back to reading the store.</summary>
+    private const int MaxStashed = 4096;
+    private const int ReadBatch = 256;
+
+    private readonly IChatStore _store;
+    private readonly ConcurrentQueue<LogEntry> _stash = new();
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private int _stashed;
+    private ulong _knownHead;
+    private ulong _lastQueued;
+    private ulong _savedCursor;
+    private ulong _syncTarget;
+    private int _syncState; // 0 = not asked, 1 = catching up, 2 = live
+
+    public Session(string user, string device, ClientConnection connection, IChatStore store)
+    {
+        User = user;
+        Device = device;
+        Connection = connection;
+        _store = store;
+    }
+
+    public string User { get; }
+
+    public string Device { get; }
+
+    public ClientConnection Connection { get; }
+
+    /// <summary>The highest sequence queued to this device; it may not acknowledge beyond it.</summary>
+    public ulong LastQueued => Volatile.Read(ref _lastQueued);
+
+    /// <summary>Called by the router, on the store's writer thread, for each new entry of this user's log. Never blocks.</summary>
+    public void OnAppended(LogEntry entry)
+    {
+        if (Interlocked.Increment(ref _stashed) <= MaxStashed)
+        {
+            _stash.Enqueue(entry);
+        }
+        else
+        {
+            Interlocked.Decrement(ref _stashed);
+        }
+
+        InterlockedMax(ref _knownHead, entry.Sequence);
+        _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>Handles SYNC: deliver everything after <paramref name="after"/>, then SYNCED, then live.</summary>
+    public async Task StartSyncAsync(ulong after, CancellationToken cancellationToken)
+    {
+        if (Interlocked.CompareExchange(ref _syncState, 1, 0) != 0)
+        {
+            ProtocolException.Throw(ErrorCode.ProtocolError, "SYNC may be sent once per session");
+        }
+
+        var head = await _store.GetHeadAsync(User, cancellationToken).ConfigureAwait(false);
+        // A cursor past the end (the server was restored from an older copy) restarts at the end: the client
+        // deduplicates by message id, so nothing is shown twice.
+        var start = Math.Min(after, head);
+        Volatile.Write(ref _lastQueued, start);
+        Volatile.Write(ref _savedCursor, start);
+        _syncTarget = head;
+        InterlockedMax(ref _knownHead, head);
+        _ = Task.Run(() => DeliveryLoopAsync(cancellationToken), CancellationToken.None);
+        _wake.Writer.TryWrite(true);
+        await _store.SaveCursorAsync(User, Device, start, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Handles ACK: the device has everything up to <paramref name="upTo"/>.</summary>
+    public void Acknowledge(ulong upTo)
+    {
+        if (upTo > LastQueued)
+        {
+            ProtocolException.Throw(ErrorCode.ProtocolError, $"ACK {upTo} is beyond the last delivered sequence {LastQueued}");
+        }
+
+        if (upTo > Volatile.Read(ref _savedCursor))
+        {
+            Volatile.Write(ref _savedCursor, upTo);
+            _ = _store.SaveCursorAsync(User, Device, upTo);
+        }
+    }
+
+    private async Task DeliveryLoopAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            while (await _wake.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                _wake.Reader.TryRead(out _);
+                while (LastQueued < Volatile.Read(ref _knownHead))
+                {
+                    var next = TakeStashed(LastQueued + 1);
+                    IReadOnlyList<LogEntry> batch = next is not null
+                        ? [next]
+                        : await _store.ReadLogAsync(User, LastQueued, ReadBatch, cancellationToken).ConfigureAwait(false);
+                    if (batch.Count == 0)
+                    {
+                        break;
+                    }
+
+                    foreach (var entry in batch)
+                    {
+                        if (entry.Sequence <= LastQueued)
+                        {
+                            continue;
+                        }
+
+                        var frame = new DeliverFrame(entry.Sequence, entry.Id, entry.From, entry.To, entry.Time, entry.Text);
+                        if (!await Connection.QueueDeliveryAsync(frame, cancellationToken).ConfigureAwait(false))
+                        {
+                            return; // slow consumer: the connection is closing, the rest stays in the log
+                        }
+
+                        Volatile.Write(ref _lastQueued, entry.Sequence);
+                    }
+                }
+
+                if (_syncState == 1 && LastQueued >= _syncTarget)
+                {
+                    _syncState = 2;
+                    Connection.Send(new SequenceFrame(FrameType.Synced, LastQueued));
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the connection closed
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            Connection.Abort(ErrorCode.InternalError, "delivery failed; reconnect to resume", exception);
+        }
+    }
+
+    private LogEntry? TakeStashed(ulong sequence)
+    {
+        while (_stash.TryPeek(out var entry) && entry.Sequence < sequence)
+        {
+            if (_stash.TryDequeue(out _))
+            {
+                Interlocked.Decrement(ref _stashed);
+            }
+        }
+
+        if (_stash.TryPeek(out var head) && head.Sequence == sequence && _stash.TryDequeue(out var taken))
+        {
+            Interlocked.Decrement(ref _stashed);
+            return taken;
+        }
+
+        return null;
+    }
+
+    private static void InterlockedMax(ref ulong location, ulong value)
+    {
+        var current = Volatile.Read(ref location);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref location, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using Parley.Protocol;
+using Parley.Protocol.Frames;
+using Parley.Storage;
+
+namespace Parley.Server.Sessions;
+
+/// <summary>
+/// Who is online: the sessions of each user, at most one per device. Routes committed log entries to the sessions
+/// of their owner, replaces a device's older session, and tells everyone when a user comes or goes.
+/// </summary>
+internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metrics)
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, List<Session>> _byUser = new(StringComparer.Ordinal);
+
+    /// <summary>Adds a session. Returns the error code when it cannot be added; replaces an older session of the same device.</summary>
+    public ErrorCode Add(Session session)
+    {
+        Session? replaced = null;
+        var cameOnline = false;
+        lock (_lock)
+        {
+            if (!_byUser.TryGetValue(session.User, out var sessions))
+            {
+                sessions = [];
+                _byUser[session.User] = sessions;
+                cameOnline = true;
+            }
+
+            var index = sessions.FindIndex(s => s.Device == session.Device);
+            if (index >= 0)
+            {
+                replaced = sessions[index];
+                sessions.RemoveAt(index);
+            }
+            else if (sessions.Count >= options.MaxDevicesPerUser)
+            {
+                return ErrorCode.TooManySessions;
+            }
+
+            sessions.Add(session);
+        }
+
+        metrics.SessionOpened();
+        replaced?.Connection.Abort(ErrorCode.Conflict, "this device logged in again elsewhere; this session is closed");
+        if (cameOnline)
+        {
+            Broadcast(new PresenceFrame(session.User, true), session.User);
+        }
+
+        return ErrorCode.None;
+    }
+
+    public void Remove(Session session)
+    {
+        var wentOffline = false;
+        lock (_lock)
+        {
+            if (!_byUser.TryGetValue(session.User, out var sessions) || !sessions.Remove(session))
+            {
+                return;
+            }
+
+            if (sessions.Count == 0)
+            {
+                _byUser.Remove(session.User);
+                wentOffline = true;
+            }
+        }
+
+        metrics.SessionClosed();
+        if (wentOffline)
+        {
+            Broadcast(new PresenceFrame(session.User, false), session.User);
+        }
+    }
+
+    /// <summary>The router: hands each committed entry to the online sessions of its owner. Runs on the store's writer thread.</summary>
+    public void OnCommitted(IReadOnlyList<LogEntry> entries)
+    {
+        lock (_lock)
+        {
+            foreach (var entry in entries)
+            {
+                if (_byUser.TryGetValue(entry.Owner, out var sessions))
+                {
+                    foreach (var session in sessions)
+                    {
+                        session.OnAppended(entry);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The users online now, at most <paramref name="max"/>, in name order.</summary>
+    public IReadOnlyList<OnlineUser> Online(int max)
+    {
+        lock (_lock)
+        {
+            return _byUser
+                .OrderBy(pair => pair.Key, StringComparer.Ordinal)
+                .Take(max)
+                .Select(pair => new OnlineUser(pair.Key, (ushort)pair.Value.Count))
+                .ToList();
+        }
+    }
+
+    public IReadOnlyList<Session> All()
+    {
+        lock (_lock)
+        {
+            return _byUser.Values.SelectMany(s => s).ToList();
+        }
+    }
+
+    private void Broadcast(Frame frame, string except)
+    {
+        foreach (var session in All())
+        {
+            if (session.User != except)
+            {
+                session.Connection.Send(frame);
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
+
+namespace Parley.Storage.Sqlite.Internal;
+
+/// <summary>
+/// The writer thread's view of each log's head and each device's cursor, loaded lazily from the file. Only the writer
+/// thread touches the private dictionaries; <see cref="PublishedHeads"/> is what readers see, updated after commit.
+/// After a rolled-back batch the caches are dropped and reloaded, so they never run ahead of the file.
+/// </summary>
+internal sealed class LogState
+{
+    private readonly Dictionary<string, ulong> _heads = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, ulong>> _cursors = new(StringComparer.Ordinal);
+
+    public ConcurrentDictionary<string, ulong> PublishedHeads { get; } = new(StringComparer.Ordinal);
+
+    public ulong Head(SqliteConnection connection, string owner)
+    {
+        if (!_heads.TryGetValue(owner, out var head))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM log WHERE owner = $owner";
+            command.Parameters.AddWithValue("$owner", owner);
+            head = (ulong)(long)command.ExecuteScalar()!;
+            _heads[owner] = head;
+        }
+
+        return head;
+    }
+
+    public ulong Next(SqliteConnection connection, string owner)
+    {
+        var next = Head(connection, owner) + 1;
+        _heads[owner] = next;
+        return next;
+    }
+
+    public Dictionary<string, ulong> Cursors(SqliteConnection connection, string user)
+    {
+        if (!_cursors.TryGetValue(user, out var devices))
+        {
+            devices = new Dictionary<string, ulong>(StringComparer.Ordinal);
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT device, acked FROM devices WHERE user = $user";
+            command.Parameters.AddWithValue("$user", user);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                devices[reader.GetString(0)] = (ulong)reader.GetInt64(1);
+            }
+
+            _cursors[user] = devices;
+        }
+
+        return devices;
+    }
+
+    /// <summary>
+    /// Messages in <paramref name="user"/>'s log that none of their devices has acknowledged yet (all of them when no
+    /// device ever logged in). Measured against the most advanced device: a user who read their messages anywhere
+    /// is not "full" because an old phone stays off.
+    /// </summary>
+    public ulong Unacknowledged(SqliteConnection connection, string user)
+    {
+        var head = Head(connection, user);
+        var devices = Cursors(connection, user);
+        var max = devices.Count == 0 ? 0 : devices.Values.Max();
+        return head > max ? head - max : 0;
+    }
+
+    public void Publish(IEnumerable<LogEntry> appended)
+    {
+        foreach (var entry in appended)
+        {
+            PublishedHeads[entry.Owner] = entry.Sequence;
+        }
+    }
+
+    public void Reset()
+    {
+        _heads.Clear();
+        _cursors.Clear();
+    }
+}

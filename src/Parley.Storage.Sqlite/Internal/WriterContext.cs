@@ -1,0 +1,16 @@
+using Microsoft.Data.Sqlite;
+
+namespace Parley.Storage.Sqlite.Internal;
+
+/// <summary>What a write sees while its batch runs: the connection and transaction, and the entries appended so far.</summary>
+internal sealed class WriterContext(SqliteConnection connection, LogState state, long now)
+{
+    public SqliteConnection Connection { get; } = connection;
+
+    public LogState State { get; } = state;
+
+    /// <summary>Server time for every entry of this batch, Unix milliseconds.</summary>
+    public long Now { get; } = now;
+
+    public List<LogEntry> Appended { get; } = [];
+}

@@ -1,0 +1,312 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Parley.Protocol;
+using Parley.Storage.Sqlite.Internal;
+
+namespace Parley.Storage.Sqlite;
+
+/// <summary>
+/// The embedded store: one SQLite file in WAL mode with <c>synchronous=FULL</c> set on every connection (security.md
+/// 21, V7). All writes go through one writer thread that commits up to <see cref="StoreLimits.MaxBatch"/> queued
+/// operations in one transaction (group commit): one fsync then acknowledges many messages, which is where the
+/// throughput comes from, without weakening durability. Reads use their own pooled connections and never block writes.
+/// </summary>
+public sealed class SqliteChatStore : IChatStore
+{
+    private const int SchemaVersion = 1;
+    private readonly SqliteStoreOptions _options;
+    private readonly string _connectionString;
+    private readonly Channel<WriteOp> _writes = Channel.CreateUnbounded<WriteOp>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly LogState _state = new();
+    private readonly Thread _writer;
+    private readonly SqliteConnection _writeConnection;
+
+    private SqliteChatStore(SqliteStoreOptions options)
+    {
+        _options = options;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = options.Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        _writeConnection = OpenConnection();
+        _writer = new Thread(WriterLoop) { IsBackground = true, Name = "parley-store-writer" };
+    }
+
+    /// <inheritdoc />
+    public Action<IReadOnlyList<LogEntry>>? Committed { get; set; }
+
+    /// <summary>Opens (creating if needed) the store file and starts the writer thread.</summary>
+    public static SqliteChatStore Open(SqliteStoreOptions options)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(options.Path));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        var store = new SqliteChatStore(options);
+        store.CreateSchema();
+        store._writer.Start();
+        return store;
+    }
+
+    /// <summary>
+    /// Opens a connection with the per-connection settings applied. synchronous is not stored in the file, so it is
+    /// set here on every connection, pooled or not (security.md V7).
+    /// </summary>
+    internal SqliteConnection OpenConnection()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var pragmas = connection.CreateCommand();
+        pragmas.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
+        pragmas.ExecuteNonQuery();
+        return connection;
+    }
+
+    /// <inheritdoc />
+    public Task<bool> CreateUserAsync(string user, string passwordHash, CancellationToken cancellationToken = default) =>
+        Enqueue(new DelegateWriteOp<bool>(connection =>
+        {
+            using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT OR IGNORE INTO users(name, password, created) VALUES ($name, $password, $created)";
+            insert.Parameters.AddWithValue("$name", user);
+            insert.Parameters.AddWithValue("$password", passwordHash);
+            insert.Parameters.AddWithValue("$created", _options.Time.GetUtcNow().ToUnixTimeMilliseconds());
+            return insert.ExecuteNonQuery() == 1;
+        }));
+
+    /// <inheritdoc />
+    public async Task<string?> GetPasswordHashAsync(string user, CancellationToken cancellationToken = default)
+    {
+        await using var connection = OpenConnection();
+        await using var query = connection.CreateCommand();
+        query.CommandText = "SELECT password FROM users WHERE name = $name";
+        query.Parameters.AddWithValue("$name", user);
+        return await query.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+    }
+
+    /// <inheritdoc />
+    public Task SetPasswordHashAsync(string user, string passwordHash, CancellationToken cancellationToken = default) =>
+        Enqueue(new DelegateWriteOp<int>(connection =>
+        {
+            using var update = connection.CreateCommand();
+            update.CommandText = "UPDATE users SET password = $password WHERE name = $name";
+            update.Parameters.AddWithValue("$name", user);
+            update.Parameters.AddWithValue("$password", passwordHash);
+            return update.ExecuteNonQuery();
+        }));
+
+    /// <inheritdoc />
+    public Task AddTokenAsync(ResumeTokenRecord token, CancellationToken cancellationToken = default) =>
+        Enqueue(new DelegateWriteOp<int>(connection =>
+        {
+            using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT OR REPLACE INTO tokens(hash, user, device, expires) VALUES ($hash, $user, $device, $expires)";
+            insert.Parameters.AddWithValue("$hash", token.Hash);
+            insert.Parameters.AddWithValue("$user", token.User);
+            insert.Parameters.AddWithValue("$device", token.Device);
+            insert.Parameters.AddWithValue("$expires", token.Expires.ToUnixTimeMilliseconds());
+            return insert.ExecuteNonQuery();
+        }));
+
+    /// <inheritdoc />
+    public Task<ResumeTokenRecord?> TakeTokenAsync(byte[] tokenHash, CancellationToken cancellationToken = default) =>
+        Enqueue(new DelegateWriteOp<ResumeTokenRecord?>(connection =>
+        {
+            using var take = connection.CreateCommand();
+            take.CommandText = "DELETE FROM tokens WHERE hash = $hash RETURNING user, device, expires";
+            take.Parameters.AddWithValue("$hash", tokenHash);
+            using var reader = take.ExecuteReader();
+            return reader.Read()
+                ? new ResumeTokenRecord(tokenHash, reader.GetString(0), reader.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)))
+                : null;
+        }));
+
+    /// <inheritdoc />
+    public Task RevokeTokensAsync(string user, string? device, CancellationToken cancellationToken = default) =>
+        Enqueue(new DelegateWriteOp<int>(connection =>
+        {
+            using var delete = connection.CreateCommand();
+            delete.CommandText = device is null
+                ? "DELETE FROM tokens WHERE user = $user"
+                : "DELETE FROM tokens WHERE user = $user AND device = $device";
+            delete.Parameters.AddWithValue("$user", user);
+            if (device is not null)
+            {
+                delete.Parameters.AddWithValue("$device", device);
+            }
+
+            return delete.ExecuteNonQuery();
+        }));
+
+    /// <inheritdoc />
+    public Task<AppendResult> AppendAsync(Submission submission, CancellationToken cancellationToken = default) =>
+        Enqueue(new AppendOp(submission, _options.Limits));
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<LogEntry>> ReadLogAsync(string owner, ulong after, int max, CancellationToken cancellationToken = default)
+    {
+        await using var connection = OpenConnection();
+        await using var query = connection.CreateCommand();
+        query.CommandText = "SELECT seq, id, sender, recipient, time, body FROM log WHERE owner = $owner AND seq > $after ORDER BY seq LIMIT $max";
+        query.Parameters.AddWithValue("$owner", owner);
+        query.Parameters.AddWithValue("$after", (long)after);
+        query.Parameters.AddWithValue("$max", max);
+        var entries = new List<LogEntry>();
+        await using var reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            entries.Add(new LogEntry(owner, (ulong)reader.GetInt64(0), new MessageId((byte[])reader.GetValue(1)),
+                reader.GetString(2), reader.GetString(3), reader.GetInt64(4), reader.GetString(5)));
+        }
+
+        return entries;
+    }
+
+    /// <inheritdoc />
+    public async Task<ulong> GetHeadAsync(string owner, CancellationToken cancellationToken = default)
+    {
+        if (_state.PublishedHeads.TryGetValue(owner, out var head))
+        {
+            return head;
+        }
+
+        await using var connection = OpenConnection();
+        await using var query = connection.CreateCommand();
+        query.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM log WHERE owner = $owner";
+        query.Parameters.AddWithValue("$owner", owner);
+        return (ulong)(long)(await query.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <inheritdoc />
+    public Task SaveCursorAsync(string user, string device, ulong acknowledged, CancellationToken cancellationToken = default) =>
+        Enqueue(new CursorOp(user, device, acknowledged));
+
+    /// <inheritdoc />
+    public async Task<ulong> GetCursorAsync(string user, string device, CancellationToken cancellationToken = default)
+    {
+        await using var connection = OpenConnection();
+        await using var query = connection.CreateCommand();
+        query.CommandText = "SELECT acked FROM devices WHERE user = $user AND device = $device";
+        query.Parameters.AddWithValue("$user", user);
+        query.Parameters.AddWithValue("$device", device);
+        return await query.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long acked ? (ulong)acked : 0;
+    }
+
+    /// <summary>Finishes every queued write, then closes the file.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _writes.Writer.TryComplete();
+        await Task.Run(_writer.Join).ConfigureAwait(false);
+        _writeConnection.Dispose();
+        SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
+    }
+
+    private Task<T> Enqueue<T>(WriteOp<T> op)
+    {
+        if (!_writes.Writer.TryWrite(op))
+        {
+            op.Fail(new ObjectDisposedException(nameof(SqliteChatStore), "the store is closed"));
+        }
+
+        return op.Task;
+    }
+
+    private void CreateSchema()
+    {
+        using var command = _writeConnection.CreateCommand();
+        command.CommandText = $"""
+            CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+            INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', '{SchemaVersion}');
+            CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, password TEXT NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS tokens(hash BLOB PRIMARY KEY, user TEXT NOT NULL, device TEXT NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens(user, device);
+            CREATE TABLE IF NOT EXISTS log(owner TEXT NOT NULL, seq INTEGER NOT NULL, id BLOB NOT NULL, sender TEXT NOT NULL,
+                recipient TEXT NOT NULL, time INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY(owner, seq)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS submits(sender TEXT NOT NULL, id BLOB NOT NULL, digest BLOB NOT NULL, seq INTEGER NOT NULL,
+                time INTEGER NOT NULL, PRIMARY KEY(sender, id)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS devices(user TEXT NOT NULL, device TEXT NOT NULL, acked INTEGER NOT NULL, seen INTEGER NOT NULL,
+                PRIMARY KEY(user, device)) WITHOUT ROWID;
+            """;
+        command.ExecuteNonQuery();
+    }
+
+    private void WriterLoop()
+    {
+        var batch = new List<WriteOp>(_options.Limits.MaxBatch);
+        var reader = _writes.Reader;
+        while (true)
+        {
+            batch.Clear();
+            if (!reader.TryRead(out var first))
+            {
+                // Block this dedicated thread until work arrives or the store is closed.
+                if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            batch.Add(first);
+            while (batch.Count < _options.Limits.MaxBatch && reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+
+            if (!TryCommit(batch))
+            {
+                // One operation spoiled the batch: run each alone so only that one fails.
+                foreach (var op in batch)
+                {
+                    TryCommit([op]);
+                }
+            }
+        }
+    }
+
+    private bool TryCommit(List<WriteOp> ops)
+    {
+        var context = new WriterContext(_writeConnection, _state, _options.Time.GetUtcNow().ToUnixTimeMilliseconds());
+        try
+        {
+            using (var transaction = _writeConnection.BeginTransaction())
+            {
+                foreach (var op in ops)
+                {
+                    op.Execute(context);
+                }
+
+                transaction.Commit();
+            }
+        }
+        catch (Exception exception) when (exception is SqliteException or InvalidOperationException)
+        {
+            _state.Reset();
+            if (ops.Count == 1)
+            {
+                ops[0].Fail(exception);
+            }
+
+            return false;
+        }
+
+        if (context.Appended.Count > 0)
+        {
+            _state.Publish(context.Appended);
+            Committed?.Invoke(context.Appended);
+        }
+
+        foreach (var op in ops)
+        {
+            op.Complete();
+        }
+
+        return true;
+    }
+}
