@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Parley.Security;
+using Parley.Server;
+using Parley.Storage.Sqlite;
+
+namespace Parley.Cli;
+
+/// <summary>`parley serve`: the server on its embedded SQLite store.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data")
+        {
+            Description = "Data folder: database, TLS key and certificate (default: $PARLEY_DATA or ./parley-data)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PARLEY_DATA") ?? "parley-data",
+        };
+        var listen = new Option<string>("--listen")
+        {
+            Description = "Address to listen on, HOST:PORT; port 0 picks a free one (default: $PARLEY_LISTEN or 127.0.0.1:7878)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PARLEY_LISTEN") ?? "127.0.0.1:7878",
+        };
+        var noRegistration = new Option<bool>("--no-registration") { Description = "Refuse REGISTER: only existing accounts may log in" };
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Least level logged to stderr", DefaultValueFactory = _ => LogLevel.Information };
+        var maxDevices = new Option<int>("--max-devices") { Description = "Most devices of one user online at once", DefaultValueFactory = _ => 10 };
+        var maxUnread = new Option<int>("--max-unacknowledged")
+        {
+            Description = "Most messages waiting for a user that none of their devices acknowledged; more are refused",
+            DefaultValueFactory = _ => 10_000,
+        };
+
+        var command = new Command("serve", "Run the server (TLS, embedded SQLite store). Ctrl+C or SIGTERM stops it cleanly.")
+        {
+            data, listen, noRegistration, logLevel, maxDevices, maxUnread,
+        };
+        command.SetAction((parse, _) => ErrorReporter.RunAsync(() => RunAsync(
+            parse.GetValue(data)!, parse.GetValue(listen)!, !parse.GetValue(noRegistration), parse.GetValue(logLevel),
+            parse.GetValue(maxDevices), parse.GetValue(maxUnread))));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string data, string listen, bool allowRegistration, LogLevel level, int maxDevices, int maxUnread)
+    {
+        using var signal = new ShutdownSignal();
+        var endPoint = ParseEndPoint(listen);
+        Directory.CreateDirectory(data);
+        using var certificate = ServerCertificate.LoadOrCreate(data);
+        using var loggerFactory = LoggerFactory.Create(builder => builder
+            .SetMinimumLevel(level)
+            .AddSimpleConsole(console => { console.SingleLine = true; console.TimestampFormat = "HH:mm:ss "; })
+            .AddFilter(null, level));
+        var store = SqliteChatStore.Open(new SqliteStoreOptions(Path.Combine(data, "parley.db"))
+        {
+            Limits = new Storage.StoreLimits { MaxUnacknowledgedPerUser = maxUnread },
+        });
+        var options = new ServerOptions { Listen = endPoint, AllowRegistration = allowRegistration, MaxDevicesPerUser = maxDevices };
+        var server = new ParleyServer(options, store, certificate, loggerFactory);
+        try
+        {
+            await server.StartAsync(signal.Token).ConfigureAwait(false);
+            // These two lines are the interface for scripts and tests: keep their shape.
+            Console.Out.WriteLine($"parley server listening on {server.LocalEndPoint}");
+            Console.Out.WriteLine($"key fingerprint {server.Fingerprint}");
+            Console.Out.Flush();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, signal.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            Console.Error.WriteLine("parley: shutting down");
+            await server.StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            // Last: every write handed to the store is committed before the process ends.
+            await store.DisposeAsync().ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+
+    private static IPEndPoint ParseEndPoint(string text)
+    {
+        if (IPEndPoint.TryParse(text, out var endPoint))
+        {
+            return endPoint;
+        }
+
+        var address = Client.ServerAddress.Parse(text);
+        var resolved = Dns.GetHostAddresses(address.Host);
+        return resolved.Length > 0 ? new IPEndPoint(resolved[0], address.Port) : throw new UserError($"cannot resolve {address.Host}");
+    }
+}

@@ -1,0 +1,328 @@
+using System.Net.Sockets;
+using Parley.Protocol;
+using Parley.Protocol.Frames;
+
+namespace Parley.Client;
+
+/// <summary>
+/// A device of a home, logged in: connects and resumes with the stored token (saving the rotated one at once),
+/// reconnects with backoff after a lost connection, catches up from the stored cursor, and sends with retries under
+/// the same message id, so a message is stored once however often the connection drops.
+/// </summary>
+public sealed class DeviceSession : IAsyncDisposable
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
+    private readonly DeviceHome _home;
+    private readonly DeviceRole _role;
+    private readonly FileStream _lock;
+    private TaskCompletionSource<ParleyConnection> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ParleyConnection? _connection;
+
+    private DeviceSession(DeviceHome home, DeviceRole role, DeviceProfile profile, FileStream homeLock)
+    {
+        _home = home;
+        _role = role;
+        _lock = homeLock;
+        Profile = profile;
+    }
+
+    public DeviceProfile Profile { get; }
+
+    public string Device => DeviceHome.DeviceFor(Profile, _role);
+
+    /// <summary>The last sequence shown on this device (interactive role).</summary>
+    public ulong Cursor { get; private set; }
+
+    /// <summary>Called when the connection drops and when it is back, for status lines.</summary>
+    public event Action<string>? StatusChanged;
+
+    /// <summary>
+    /// Opens the device of <paramref name="role"/>. The interactive device is used by one process at a time (a
+    /// second gets a clear error); one-shot commands queue for theirs.
+    /// </summary>
+    public static async Task<DeviceSession> OpenAsync(DeviceHome home, DeviceRole role, CancellationToken cancellationToken = default)
+    {
+        var profile = home.LoadProfile() ?? throw new NotLoggedInException();
+        FileStream homeLock;
+        if (role == DeviceRole.Interactive)
+        {
+            homeLock = home.TryLock(role) ?? throw new InvalidOperationException(
+                $"another parley process is using {home.Path} (chat or listen); use that one, or another --home");
+        }
+        else
+        {
+            homeLock = await home.LockAsync(role, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new DeviceSession(home, role, profile, homeLock) { Cursor = home.LoadCursor() };
+    }
+
+    /// <summary>
+    /// Registers or logs in with a password, pins the server key (only when <paramref name="acceptNewServerKey"/> and
+    /// none is pinned yet), and stores the profile and a token for each role of the home.
+    /// </summary>
+    public static async Task<DeviceProfile> LoginAsync(DeviceHome home, ServerAddress server, string user, string password,
+        bool register, bool acceptNewServerKey, CancellationToken cancellationToken = default)
+    {
+        home.EnsureExists();
+        var previous = home.LoadProfile();
+        var sameAccount = previous is not null && previous.Server == server.ToString() && Names.TryNormalizeUser(user, out var normalized) && previous.User == normalized;
+        var device = sameAccount ? previous!.Device : DeviceHome.NewDeviceId();
+        var trust = ServerTrust.Pinned(home.KnownServers, acceptNewServerKey);
+        AuthOkFrame interactive;
+        await using (var connection = await ParleyConnection.ConnectAsync(server, trust, cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            interactive = register
+                ? await connection.RegisterAsync(user, password, device, cancellationToken).ConfigureAwait(false)
+                : await connection.LoginAsync(user, password, device, cancellationToken).ConfigureAwait(false);
+        }
+
+        var profile = new DeviceProfile(server.ToString(), interactive.User, device);
+        home.SaveToken(DeviceRole.Interactive, interactive.Token);
+        await using (var connection = await ParleyConnection.ConnectAsync(server, ServerTrust.Pinned(home.KnownServers, false), cancellationToken: cancellationToken).ConfigureAwait(false))
+        {
+            var oneShot = await connection.LoginAsync(interactive.User, password, DeviceHome.DeviceFor(profile, DeviceRole.OneShot), cancellationToken).ConfigureAwait(false);
+            home.SaveToken(DeviceRole.OneShot, oneShot.Token);
+        }
+
+        if (!sameAccount)
+        {
+            home.SaveCursor(0);
+        }
+
+        home.SaveProfile(profile);
+        return profile;
+    }
+
+    /// <summary>Connects and resumes once. Throws <see cref="NotLoggedInException"/> when the token is refused.</summary>
+    public async Task<ParleyConnection> ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        var token = _home.LoadToken(_role) ?? throw new NotLoggedInException();
+        var connection = await ParleyConnection.ConnectAsync(ServerAddress.Parse(Profile.Server), ServerTrust.Pinned(_home.KnownServers, false),
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var ok = await connection.ResumeAsync(Profile.User, token, Device, cancellationToken).ConfigureAwait(false);
+            _home.SaveToken(_role, ok.Token);
+        }
+        catch (ParleyErrorException error) when (error.Code == ErrorCode.AuthFailed)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new NotLoggedInException($"the server no longer accepts this device's login ({error.Message}); run `parley login` again");
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        _connection = connection;
+        _connected.TrySetResult(connection);
+        return connection;
+    }
+
+    /// <summary>
+    /// Sends once durably: retries on a lost connection (reconnecting) with the same id until the server acknowledges
+    /// or refuses it, or <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    public async Task<SendOkFrame> SendAsync(MessageId id, string to, string text, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var connection = await CurrentConnectionAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await connection.SendAsync(id, to, text, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                if (_role == DeviceRole.OneShot)
+                {
+                    await ReconnectWithBackoffAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await WaitForNewConnectionAsync(connection, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The receive loop of the interactive device: SYNC from the cursor, hand every entry after it to
+    /// <paramref name="onMessage"/> exactly once and in order, acknowledge and save the cursor after each burst, and
+    /// reconnect with backoff when the connection drops. Without <paramref name="follow"/> it returns once caught up.
+    /// </summary>
+    public async Task ReceiveAsync(Func<DeliverFrame, ValueTask> onMessage, Action<ServerEvent>? onEvent, bool follow, CancellationToken cancellationToken = default)
+    {
+        var backoff = TimeSpan.FromMilliseconds(250);
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ParleyConnection connection;
+            try
+            {
+                connection = _connection is { Completion.IsCompleted: false } current ? current : await ConnectAsync(cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.FromMilliseconds(250);
+            }
+            catch (Exception exception) when (follow && IsTransient(exception))
+            {
+                StatusChanged?.Invoke($"cannot reach {Profile.Server} ({exception.Message}); retrying in {backoff.TotalSeconds:0.#} s");
+                await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                continue;
+            }
+
+            await connection.SyncAsync(Cursor, cancellationToken).ConfigureAwait(false);
+            var acknowledged = Cursor;
+            ClosedEvent? closed = null;
+            await foreach (var serverEvent in connection.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                switch (serverEvent)
+                {
+                    case MessageEvent { Message: var message }:
+                        if (message.Sequence > Cursor)
+                        {
+                            await onMessage(message).ConfigureAwait(false);
+                            Cursor = message.Sequence;
+                        }
+
+                        break;
+                    case SyncedEvent:
+                        onEvent?.Invoke(serverEvent);
+                        break;
+                    case ClosedEvent end:
+                        closed = end;
+                        break;
+                    default:
+                        onEvent?.Invoke(serverEvent);
+                        break;
+                }
+
+                if (Cursor > acknowledged && !connection.Events.TryPeek(out _))
+                {
+                    acknowledged = Cursor;
+                    _home.SaveCursor(Cursor);
+                    await TryAckAsync(connection, Cursor).ConfigureAwait(false);
+                }
+
+                if (serverEvent is SyncedEvent && !follow)
+                {
+                    return;
+                }
+            }
+
+            if (Cursor > acknowledged)
+            {
+                _home.SaveCursor(Cursor);
+            }
+
+            await connection.DisposeAsync().ConfigureAwait(false);
+            ResetConnected();
+            if (closed?.Error is { Code: ErrorCode.Conflict } conflict)
+            {
+                throw new ParleyErrorException(conflict.Code, "this device logged in elsewhere; stopping (" + conflict.Message + ")");
+            }
+
+            if (!follow)
+            {
+                throw new IOException(closed?.Error?.Message ?? "the connection closed before catching up");
+            }
+
+            StatusChanged?.Invoke($"disconnected: {closed?.Error?.Message ?? closed?.Exception?.Message ?? "connection lost"}; reconnecting");
+        }
+    }
+
+    /// <summary>The current connection, waiting for the receive loop to (re)connect if needed.</summary>
+    public Task<ParleyConnection> ConnectedAsync(CancellationToken cancellationToken = default) => CurrentConnectionAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _lock.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Errors worth retrying: the server is down or restarting, the network dropped.</summary>
+    public static bool IsTransient(Exception exception) =>
+        exception is IOException or SocketException or TimeoutException ||
+        exception is ParleyErrorException { Code: ErrorCode.ServerShuttingDown or ErrorCode.Timeout or ErrorCode.SlowConsumer };
+
+    private async Task<ParleyConnection> CurrentConnectionAsync(CancellationToken cancellationToken)
+    {
+        if (_connection is { Completion.IsCompleted: false } connection)
+        {
+            return connection;
+        }
+
+        if (_role == DeviceRole.OneShot)
+        {
+            await ReconnectWithBackoffAsync(cancellationToken).ConfigureAwait(false);
+            return _connection!;
+        }
+
+        return await _connected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task WaitForNewConnectionAsync(ParleyConnection old, CancellationToken cancellationToken)
+    {
+        while (_connection == old || _connection is null)
+        {
+            await _connected.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (_connection != old)
+            {
+                return;
+            }
+
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReconnectWithBackoffAsync(CancellationToken cancellationToken)
+    {
+        var backoff = TimeSpan.FromMilliseconds(250);
+        while (true)
+        {
+            if (_connection is not null)
+            {
+                await _connection.DisposeAsync().ConfigureAwait(false);
+                _connection = null;
+            }
+
+            try
+            {
+                await ConnectAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception exception) when (IsTransient(exception))
+            {
+                await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            }
+        }
+    }
+
+    private void ResetConnected()
+    {
+        _connection = null;
+        if (_connected.Task.IsCompleted)
+        {
+            _connected = new TaskCompletionSource<ParleyConnection>(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    private static async Task TryAckAsync(ParleyConnection connection, ulong upTo)
+    {
+        try
+        {
+            await connection.AckAsync(upTo).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // the connection dropped; the next SYNC starts from the saved cursor anyway
+        }
+    }
+}

@@ -1,0 +1,362 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Threading.Channels;
+using Parley.Protocol;
+using Parley.Protocol.Frames;
+
+namespace Parley.Client;
+
+/// <summary>
+/// One connection to a Parley server. Requests (login, send, who) may be issued from any thread and concurrently;
+/// sends are pipelined and each completes when its SEND_OK arrives. Pushed frames come out of <see cref="Events"/>
+/// in arrival order. When the connection ends every pending request fails and <see cref="Events"/> yields a
+/// <see cref="ClosedEvent"/>. It does not reconnect by itself; <see cref="DeviceSession"/> does.
+/// </summary>
+public sealed class ParleyConnection : IAsyncDisposable
+{
+    private readonly Stream _stream;
+    private readonly PipeReader _reader;
+    private readonly PipeWriter _writer;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly CancellationTokenSource _lifetime = new();
+    private readonly Channel<ServerEvent> _events = Channel.CreateUnbounded<ServerEvent>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly ConcurrentDictionary<MessageId, TaskCompletionSource<SendOkFrame>> _pendingSends = new();
+    private readonly ConcurrentQueue<TaskCompletionSource<WhoListFrame>> _pendingWho = new();
+    private readonly ProtocolLimits _limits;
+    private TaskCompletionSource<Frame>? _pendingControl;
+    private Task _readLoop = Task.CompletedTask;
+    private ErrorFrame? _closeError;
+
+    private ParleyConnection(Stream stream, ProtocolLimits limits)
+    {
+        _stream = stream;
+        _limits = limits;
+        _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+        _writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+    }
+
+    /// <summary>Frames pushed by the server, in order, ending with one <see cref="ClosedEvent"/>.</summary>
+    public ChannelReader<ServerEvent> Events => _events.Reader;
+
+    /// <summary>Completes when the connection has ended.</summary>
+    public Task Completion => _readLoop;
+
+    /// <summary>The version agreed in WELCOME.</summary>
+    public ushort Version { get; private set; }
+
+    /// <summary>The TLS version negotiated, for diagnostics and tests.</summary>
+    public SslProtocols TlsProtocol { get; private set; }
+
+    /// <summary>
+    /// Opens TCP, runs TLS with the server's key checked against <paramref name="trust"/> before any byte of ours is
+    /// sent, then HELLO/WELCOME. A key that is unknown or changed throws <see cref="ServerIdentityException"/>.
+    /// </summary>
+    public static async Task<ParleyConnection> ConnectAsync(ServerAddress address, ServerTrust trust, ProtocolLimits? limits = null,
+        CancellationToken cancellationToken = default)
+    {
+        var validator = trust.CreateValidator(address.ToString());
+        var client = new TcpClient { NoDelay = true };
+        SslStream? tls = null;
+        try
+        {
+            await client.ConnectAsync(address.Host, address.Port, cancellationToken).ConfigureAwait(false);
+            tls = new SslStream(client.GetStream(), leaveInnerStreamOpen: false);
+            try
+            {
+                await tls.AuthenticateAsClientAsync(validator.CreateClientOptions(address.Host), cancellationToken).ConfigureAwait(false);
+            }
+            catch (AuthenticationException) when (validator.LastDecision is { } decision and not (Security.PinDecision.Trusted or Security.PinDecision.AcceptedNew))
+            {
+                throw new ServerIdentityException(decision, address.ToString(), validator.PresentedFingerprint,
+                    trust.KnownServers?.Lookup(address.ToString()) ?? trust.Fingerprint);
+            }
+
+            var connection = new ParleyConnection(tls, limits ?? ProtocolLimits.Default) { TlsProtocol = tls.SslProtocol };
+            await connection.HelloAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            if (tls is not null)
+            {
+                await tls.DisposeAsync().ConfigureAwait(false);
+            }
+
+            client.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs the protocol over an existing stream (in-memory tests; no TLS).</summary>
+    public static async Task<ParleyConnection> OverStreamAsync(Stream stream, ProtocolLimits? limits = null, CancellationToken cancellationToken = default)
+    {
+        var connection = new ParleyConnection(stream, limits ?? ProtocolLimits.Default);
+        await connection.HelloAsync(cancellationToken).ConfigureAwait(false);
+        return connection;
+    }
+
+    public Task<AuthOkFrame> RegisterAsync(string user, string password, string device, CancellationToken cancellationToken = default) =>
+        AuthenticateAsync(new CredentialsFrame(FrameType.Register, user, password, device), cancellationToken);
+
+    public Task<AuthOkFrame> LoginAsync(string user, string password, string device, CancellationToken cancellationToken = default) =>
+        AuthenticateAsync(new CredentialsFrame(FrameType.Login, user, password, device), cancellationToken);
+
+    public Task<AuthOkFrame> ResumeAsync(string user, byte[] token, string device, CancellationToken cancellationToken = default) =>
+        AuthenticateAsync(new ResumeFrame(user, token, device), cancellationToken);
+
+    /// <summary>
+    /// Sends a message and completes when the server has stored it durably. Throws <see cref="ParleyErrorException"/>
+    /// when the server refuses it (unknown user, queue full, id reused), <see cref="IOException"/> when the
+    /// connection ends first (then the message may or may not be stored: send it again with the same id).
+    /// </summary>
+    public async Task<SendOkFrame> SendAsync(MessageId id, string to, string text, CancellationToken cancellationToken = default)
+    {
+        var completion = new TaskCompletionSource<SendOkFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_pendingSends.TryAdd(id, completion))
+        {
+            throw new InvalidOperationException($"message {id} is already being sent on this connection");
+        }
+
+        try
+        {
+            await WriteAsync(new SendFrame(id, to, text), cancellationToken).ConfigureAwait(false);
+            return await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _pendingSends.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>Asks for every log entry after <paramref name="after"/>; they arrive as events, then a <see cref="SyncedEvent"/>.</summary>
+    public Task SyncAsync(ulong after, CancellationToken cancellationToken = default) =>
+        WriteAsync(new SequenceFrame(FrameType.Sync, after), cancellationToken);
+
+    /// <summary>Tells the server this device has everything up to <paramref name="upTo"/>.</summary>
+    public Task AckAsync(ulong upTo, CancellationToken cancellationToken = default) =>
+        WriteAsync(new SequenceFrame(FrameType.Ack, upTo), cancellationToken);
+
+    public async Task<IReadOnlyList<OnlineUser>> WhoAsync(CancellationToken cancellationToken = default)
+    {
+        var completion = new TaskCompletionSource<WhoListFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pendingWho.Enqueue(completion);
+        await WriteAsync(EmptyFrame.Who, cancellationToken).ConfigureAwait(false);
+        var list = await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return list.Users;
+    }
+
+    public Task PingAsync(ulong nonce, CancellationToken cancellationToken = default) =>
+        WriteAsync(new SequenceFrame(FrameType.Ping, nonce), cancellationToken);
+
+    /// <summary>Revokes this device's resume token on the server and closes.</summary>
+    public async Task LogoutAsync(CancellationToken cancellationToken = default)
+    {
+        await WriteAsync(EmptyFrame.Logout, cancellationToken).ConfigureAwait(false);
+        await Completion.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes raw bytes (tests of hostile input only).</summary>
+    public async Task WriteRawAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _writer.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _lifetime.CancelAsync().ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _readLoop.ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or IOException or ObjectDisposedException)
+        {
+        }
+
+        _writeLock.Dispose();
+        _lifetime.Dispose();
+    }
+
+    private async Task HelloAsync(CancellationToken cancellationToken)
+    {
+        _readLoop = Task.Run(ReadLoopAsync, CancellationToken.None);
+        var reply = await RequestAsync(new HelloFrame(ProtocolVersion.Min, ProtocolVersion.Max, "parley-dotnet"), cancellationToken).ConfigureAwait(false);
+        Version = ((WelcomeFrame)reply).Version;
+    }
+
+    private async Task<AuthOkFrame> AuthenticateAsync(Frame request, CancellationToken cancellationToken) =>
+        (AuthOkFrame)await RequestAsync(request, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>One control request at a time (HELLO, login): its answer is the next WELCOME/AUTH_OK or id-less ERROR.</summary>
+    private async Task<Frame> RequestAsync(Frame request, CancellationToken cancellationToken)
+    {
+        var completion = new TaskCompletionSource<Frame>(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref _pendingControl, completion, null) is not null)
+        {
+            throw new InvalidOperationException("another login or hello is in progress");
+        }
+
+        try
+        {
+            await WriteAsync(request, cancellationToken).ConfigureAwait(false);
+            return await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.CompareExchange(ref _pendingControl, null, completion);
+        }
+    }
+
+    private async Task WriteAsync(Frame frame, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_readLoop.IsCompleted && _pendingControl is null && frame is not HelloFrame)
+            {
+                throw new IOException("the connection is closed", _closeError is null ? null : new ParleyErrorException(_closeError.Code, _closeError.Message));
+            }
+
+            FrameCodec.Write(_writer, frame, _limits.MaxFrameLength);
+            var flush = await _writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+            if (flush.IsCompleted)
+            {
+                throw new IOException("the connection is closed");
+            }
+        }
+        catch (ObjectDisposedException exception)
+        {
+            throw new IOException("the connection is closed", exception);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        Exception? failure = null;
+        try
+        {
+            while (true)
+            {
+                var result = await _reader.ReadAsync(_lifetime.Token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                try
+                {
+                    while (FrameCodec.TryRead(ref buffer, _limits.MaxFrameLength, _limits, out var frame))
+                    {
+                        Dispatch(frame!);
+                    }
+                }
+                finally
+                {
+                    _reader.AdvanceTo(buffer.Start, buffer.End);
+                }
+
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            failure = exception;
+        }
+        finally
+        {
+            var closed = new IOException(_closeError is null ? "connection closed" : $"server closed the connection: {_closeError.Message}",
+                _closeError is null ? failure : new ParleyErrorException(_closeError.Code, _closeError.Message));
+            _pendingControl?.TrySetException(_closeError is null ? closed : new ParleyErrorException(_closeError.Code, _closeError.Message));
+            foreach (var pending in _pendingSends.Values)
+            {
+                pending.TrySetException(closed);
+            }
+
+            while (_pendingWho.TryDequeue(out var who))
+            {
+                who.TrySetException(closed);
+            }
+
+            _events.Writer.TryWrite(new ClosedEvent(_closeError, failure));
+            _events.Writer.TryComplete();
+            await _reader.CompleteAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void Dispatch(Frame frame)
+    {
+        switch (frame)
+        {
+            case DeliverFrame deliver:
+                _events.Writer.TryWrite(new MessageEvent(deliver));
+                break;
+            case SendOkFrame ok:
+                if (_pendingSends.TryGetValue(ok.Id, out var send))
+                {
+                    send.TrySetResult(ok);
+                }
+
+                break;
+            case ErrorFrame error when !error.Id.IsNone:
+                if (_pendingSends.TryGetValue(error.Id, out var failed))
+                {
+                    failed.TrySetException(new ParleyErrorException(error.Code, error.Message));
+                }
+
+                break;
+            case ErrorFrame error:
+                // An id-less error answers the pending login, or announces why the server is closing.
+                if (_pendingControl is { } control && IsAuthAnswer(error.Code))
+                {
+                    control.TrySetException(new ParleyErrorException(error.Code, error.Message));
+                }
+                else
+                {
+                    _closeError = error;
+                }
+
+                break;
+            case WelcomeFrame or AuthOkFrame:
+                _pendingControl?.TrySetResult(frame);
+                break;
+            case WhoListFrame who:
+                if (_pendingWho.TryDequeue(out var pendingWho))
+                {
+                    pendingWho.TrySetResult(who);
+                }
+
+                break;
+            case PresenceFrame presence:
+                _events.Writer.TryWrite(new PresenceEvent(presence.User, presence.Online));
+                break;
+            case SequenceFrame { Kind: FrameType.Synced } synced:
+                _events.Writer.TryWrite(new SyncedEvent(synced.Value));
+                break;
+            case SequenceFrame { Kind: FrameType.Ping } ping:
+                _ = WriteAsync(new SequenceFrame(FrameType.Pong, ping.Value), CancellationToken.None);
+                break;
+            case SequenceFrame { Kind: FrameType.Pong }:
+                break;
+            default:
+                throw new ProtocolException(ErrorCode.ProtocolError, $"unexpected {frame.Type} from the server");
+        }
+    }
+
+    private static bool IsAuthAnswer(ErrorCode code) => code is ErrorCode.AuthFailed or ErrorCode.Throttled or ErrorCode.UserExists
+        or ErrorCode.RegistrationClosed or ErrorCode.BadId or ErrorCode.UnsupportedVersion or ErrorCode.TooManySessions or ErrorCode.Timeout;
+}

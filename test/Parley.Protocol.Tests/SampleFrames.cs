@@ -1,0 +1,43 @@
+using Parley.Protocol.Frames;
+
+namespace Parley.Protocol.Tests;
+
+/// <summary>One representative frame of every type, with non-ASCII text where a field allows it.</summary>
+internal static class SampleFrames
+{
+    public static readonly MessageId Id = MessageId.Parse("00112233445566778899aabbccddeeff");
+
+    public static IReadOnlyDictionary<FrameType, Frame> ByType { get; } = new Dictionary<FrameType, Frame>
+    {
+        [FrameType.Hello] = new HelloFrame(1, 3, "parley-cli/0.1 ✓"),
+        [FrameType.Register] = new CredentialsFrame(FrameType.Register, "Alice", "pässwörd 🔑", "laptop-1"),
+        [FrameType.Login] = new CredentialsFrame(FrameType.Login, "alice", "correct horse", "phone"),
+        [FrameType.Resume] = new ResumeFrame("alice", Enumerable.Range(0, 32).Select(i => (byte)(i * 7)).ToArray(), "phone"),
+        [FrameType.Logout] = EmptyFrame.Logout,
+        [FrameType.Send] = new SendFrame(Id, "bob", "héllo, 世界 👋"),
+        [FrameType.Ack] = new SequenceFrame(FrameType.Ack, 42),
+        [FrameType.Sync] = new SequenceFrame(FrameType.Sync, 0),
+        [FrameType.Who] = EmptyFrame.Who,
+        [FrameType.Ping] = new SequenceFrame(FrameType.Ping, 0xDEADBEEFCAFEF00D),
+        [FrameType.Pong] = new SequenceFrame(FrameType.Pong, ulong.MaxValue),
+        [FrameType.Welcome] = new WelcomeFrame(1, "parley-server/0.1"),
+        [FrameType.AuthOk] = new AuthOkFrame("alice", "phone", Enumerable.Range(0, 32).Select(i => (byte)(255 - i)).ToArray(), 1234),
+        [FrameType.SendOk] = new SendOkFrame(Id, 7, 1_767_225_600_000),
+        [FrameType.Deliver] = new DeliverFrame(8, Id, "alice", "bob", -1, "multi\nline\ttext ☃"),
+        [FrameType.Synced] = new SequenceFrame(FrameType.Synced, 8),
+        [FrameType.WhoList] = new WhoListFrame([new OnlineUser("alice", 2), new OnlineUser("echo", 1), new OnlineUser("zoë", ushort.MaxValue)]),
+        [FrameType.Presence] = new PresenceFrame("bob", Online: true),
+        [FrameType.Error] = new ErrorFrame(ErrorCode.IdReused, Id, "message id reused for different content"),
+    };
+
+    public static TheoryData<FrameType> Types()
+    {
+        var data = new TheoryData<FrameType>();
+        foreach (var type in ByType.Keys)
+        {
+            data.Add(type);
+        }
+
+        return data;
+    }
+}

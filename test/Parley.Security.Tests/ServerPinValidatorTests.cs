@@ -1,0 +1,147 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Parley.Security.Tests;
+
+public sealed class ServerPinValidatorTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+
+    public ServerPinValidatorTests() => _listener.Start();
+
+    private string Endpoint => $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+
+    [Fact]
+    public async Task Handshake_UnknownKeyWithoutAcceptNew_ThrowsAuthenticationException()
+    {
+        using var certificate = ServerCertificate.LoadOrCreate(_dir.Combine("server"));
+        var known = new KnownServers(_dir.Combine("known_servers"));
+        var validator = new ServerPinValidator(known, Endpoint, acceptNew: false);
+
+        await Assert.ThrowsAsync<AuthenticationException>(() => HandshakeAsync(certificate, validator));
+
+        Assert.Equal(PinDecision.Unknown, validator.LastDecision);
+        Assert.Equal(KeyFingerprint.Of(certificate), validator.PresentedFingerprint);
+        Assert.Null(known.Lookup(Endpoint));
+    }
+
+    [Fact]
+    public async Task Handshake_AcceptNewThenNewServerKey_TrustedOnceThenRefusedAsChanged()
+    {
+        var known = new KnownServers(_dir.Combine("known_servers"));
+
+        using (var certificate = ServerCertificate.LoadOrCreate(_dir.Combine("server")))
+        {
+            var first = new ServerPinValidator(known, Endpoint, acceptNew: true);
+            var protocol = await HandshakeAsync(certificate, first);
+            Assert.Equal(SslProtocols.Tls13, protocol);
+            Assert.Equal(PinDecision.AcceptedNew, first.LastDecision);
+            Assert.Equal(KeyFingerprint.Of(certificate), known.Lookup(Endpoint));
+        }
+
+        // Restart: the key is reloaded from server.pfx, so the pin still holds without acceptNew.
+        using (var reloaded = ServerCertificate.LoadOrCreate(_dir.Combine("server")))
+        {
+            var second = new ServerPinValidator(new KnownServers(_dir.Combine("known_servers")), Endpoint, acceptNew: false);
+            Assert.Equal(SslProtocols.Tls13, await HandshakeAsync(reloaded, second));
+            Assert.Equal(PinDecision.Trusted, second.LastDecision);
+        }
+
+        // A different server key on the same endpoint is refused, even with acceptNew, and the pin is kept.
+        var pinned = known.Lookup(Endpoint);
+        using var impostor = ServerCertificate.LoadOrCreate(_dir.Combine("impostor"));
+        var third = new ServerPinValidator(known, Endpoint, acceptNew: true);
+        await Assert.ThrowsAsync<AuthenticationException>(() => HandshakeAsync(impostor, third));
+        Assert.Equal(PinDecision.Changed, third.LastDecision);
+        Assert.Equal(KeyFingerprint.Of(impostor), third.PresentedFingerprint);
+        Assert.Equal(pinned, known.Lookup(Endpoint));
+    }
+
+    [Fact]
+    public async Task Handshake_ProvisionedFingerprint_AcceptsOnlyThatKey()
+    {
+        using var certificate = ServerCertificate.LoadOrCreate(_dir.Combine("server"));
+        var fingerprint = KeyFingerprint.Of(certificate);
+
+        var right = new ServerPinValidator(fingerprint.ToUpperInvariant());
+        Assert.Equal(SslProtocols.Tls13, await HandshakeAsync(certificate, right));
+        Assert.Equal(PinDecision.Trusted, right.LastDecision);
+
+        var bytes = Convert.FromHexString(fingerprint);
+        bytes[0] ^= 0x80;
+        var wrong = new ServerPinValidator(Convert.ToHexStringLower(bytes));
+        await Assert.ThrowsAsync<AuthenticationException>(() => HandshakeAsync(certificate, wrong));
+        Assert.Equal(PinDecision.Changed, wrong.LastDecision);
+    }
+
+    [Fact]
+    public void Constructor_MalformedFingerprint_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => new ServerPinValidator("abc"));
+    }
+
+    public void Dispose()
+    {
+        _listener.Stop();
+        _listener.Dispose();
+        _dir.Dispose();
+    }
+
+    /// <summary>
+    /// One TLS handshake over real loopback TCP: the server side presents <paramref name="certificate"/>, the client
+    /// side validates with <paramref name="validator"/>; on success a byte is echoed to prove the session works.
+    /// Returns the negotiated protocol; throws what the client's handshake throws.
+    /// </summary>
+    private async Task<SslProtocols> HandshakeAsync(X509Certificate2 certificate, ServerPinValidator validator)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var server = ServeOnceAsync(certificate, timeout.Token);
+        try
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)_listener.LocalEndpoint).Port, timeout.Token);
+            await using var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
+            await tls.AuthenticateAsClientAsync(validator.CreateClientOptions("parley-server"), timeout.Token);
+
+            await tls.WriteAsync(new byte[] { 42 }, timeout.Token);
+            var echo = new byte[1];
+            await tls.ReadExactlyAsync(echo, timeout.Token);
+            Assert.Equal(42, echo[0]);
+            return tls.SslProtocol;
+        }
+        finally
+        {
+            await server;
+        }
+    }
+
+    private async Task ServeOnceAsync(X509Certificate2 certificate, CancellationToken cancellationToken)
+    {
+        using var tcp = await _listener.AcceptTcpClientAsync(cancellationToken);
+        await using var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
+        try
+        {
+            await tls.AuthenticateAsServerAsync(
+                new SslServerAuthenticationOptions
+                {
+                    ServerCertificateContext = SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true),
+                    AllowRenegotiation = false,
+                    ClientCertificateRequired = false,
+                },
+                cancellationToken);
+            var buffer = new byte[1];
+            if (await tls.ReadAsync(buffer, cancellationToken) == 1)
+            {
+                await tls.WriteAsync(buffer, cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException)
+        {
+            // The client refused us (TLS alert) or hung up: expected in the refusal tests.
+        }
+    }
+}
