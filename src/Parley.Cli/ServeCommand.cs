@@ -50,6 +50,7 @@ internal static class ServeCommand
         using var loggerFactory = LoggerFactory.Create(builder => builder
             .SetMinimumLevel(level)
             .AddSimpleConsole(console => { console.SingleLine = true; console.TimestampFormat = "HH:mm:ss "; })
+            .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace) // stdout is for the two lines scripts read
             .AddFilter(null, level));
         var store = SqliteChatStore.Open(new SqliteStoreOptions(Path.Combine(data, "parley.db"))
         {

@@ -30,6 +30,14 @@ public sealed class ParleyConnection : IAsyncDisposable
     private TaskCompletionSource<Frame>? _pendingControl;
     private Task _readLoop = Task.CompletedTask;
     private ErrorFrame? _closeError;
+    private Timer? _keepAlive;
+    private ulong _pingNonce;
+
+    /// <summary>
+    /// How often an otherwise quiet connection sends PING. The server closes connections that send nothing for its
+    /// idle timeout (150 s by default); a client that only receives still has to show it is alive.
+    /// </summary>
+    public static TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
 
     private ParleyConnection(Stream stream, ProtocolLimits limits)
     {
@@ -175,6 +183,11 @@ public sealed class ParleyConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_keepAlive is not null)
+        {
+            await _keepAlive.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _lifetime.CancelAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
         try
@@ -192,8 +205,21 @@ public sealed class ParleyConnection : IAsyncDisposable
     private async Task HelloAsync(CancellationToken cancellationToken)
     {
         _readLoop = Task.Run(ReadLoopAsync, CancellationToken.None);
+        _keepAlive = new Timer(_ => _ = KeepAliveAsync(), null, KeepAliveInterval, KeepAliveInterval);
         var reply = await RequestAsync(new HelloFrame(ProtocolVersion.Min, ProtocolVersion.Max, "parley-dotnet"), cancellationToken).ConfigureAwait(false);
         Version = ((WelcomeFrame)reply).Version;
+    }
+
+    private async Task KeepAliveAsync()
+    {
+        try
+        {
+            await PingAsync(Interlocked.Increment(ref _pingNonce)).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            // the read loop reports the closed connection
+        }
     }
 
     private async Task<AuthOkFrame> AuthenticateAsync(Frame request, CancellationToken cancellationToken) =>
@@ -358,5 +384,5 @@ public sealed class ParleyConnection : IAsyncDisposable
     }
 
     private static bool IsAuthAnswer(ErrorCode code) => code is ErrorCode.AuthFailed or ErrorCode.Throttled or ErrorCode.UserExists
-        or ErrorCode.RegistrationClosed or ErrorCode.BadId or ErrorCode.UnsupportedVersion or ErrorCode.TooManySessions or ErrorCode.Timeout;
+        or ErrorCode.RegistrationClosed or ErrorCode.WeakPassword or ErrorCode.BadId or ErrorCode.UnsupportedVersion or ErrorCode.TooManySessions or ErrorCode.Timeout;
 }

@@ -26,6 +26,8 @@ public enum ErrorCode : ushort
     /// <summary>The same device logged in again; this older session is closed.</summary>
     Conflict = 14,
     TooManySessions = 15,
+    /// <summary>REGISTER with a password shorter than the server's minimum.</summary>
+    WeakPassword = 16,
     /// <summary>The recipient of a message does not exist.</summary>
     UnknownUser = 20,
     /// <summary>A message id was reused by the same sender for different content.</summary>

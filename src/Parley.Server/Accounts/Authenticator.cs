@@ -33,7 +33,7 @@ internal sealed class Authenticator(IChatStore store, PasswordHasher hasher, Log
 
         if (frame.Password.Length < options.MinPasswordLength)
         {
-            return AuthResult.Fail(ErrorCode.AuthFailed, $"password too short: at least {options.MinPasswordLength} characters");
+            return AuthResult.Fail(ErrorCode.WeakPassword, $"password too short: at least {options.MinPasswordLength} characters");
         }
 
         if (throttle.IsThrottled(address, user, out var retryAfter))
@@ -73,6 +73,12 @@ internal sealed class Authenticator(IChatStore store, PasswordHasher hasher, Log
         bool valid;
         using (await throttle.EnterHashingAsync(cancellationToken).ConfigureAwait(false))
         {
+            // Checked again once a hashing slot is ours: attempts that queued together must not all get through.
+            if (throttle.IsThrottled(address, user, out retryAfter))
+            {
+                return Throttled(retryAfter);
+            }
+
             if (stored is null)
             {
                 hasher.VerifyDummy(frame.Password);

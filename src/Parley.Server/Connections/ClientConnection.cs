@@ -29,6 +29,12 @@ internal sealed class ClientConnection
     private readonly Channel<Frame> _outbound = Channel.CreateUnbounded<Frame>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _deliveryCredits;
     private readonly SemaphoreSlim _inFlightSends;
+
+    /// <summary>
+    /// The decoder lets text run to the frame limit, so that an over-long message is refused by
+    /// <see cref="HandleSendAsync"/> with its id, keeping the connection, rather than closing it.
+    /// </summary>
+    private readonly ProtocolLimits _decodeLimits;
     private ITimer? _idleTimer;
     private Session? _session;
     private bool _welcomed;
@@ -43,6 +49,7 @@ internal sealed class ClientConnection
         _address = address;
         _deliveryCredits = new SemaphoreSlim(services.Options.MaxQueuedDeliveriesPerConnection);
         _inFlightSends = new SemaphoreSlim(services.Options.MaxInFlightSendsPerConnection);
+        _decodeLimits = services.Options.Limits with { MaxTextBytes = services.Options.Limits.MaxFrameLength };
         Id = Interlocked.Increment(ref s_nextId);
     }
 
@@ -180,7 +187,7 @@ internal sealed class ClientConnection
                 while (Volatile.Read(ref _closing) == 0)
                 {
                     var limit = _session is null ? Options.Limits.MaxPreAuthFrameLength : Options.Limits.MaxFrameLength;
-                    if (!FrameCodec.TryRead(ref buffer, limit, Options.Limits, out var frame))
+                    if (!FrameCodec.TryRead(ref buffer, limit, _decodeLimits, out var frame))
                     {
                         break;
                     }
@@ -274,9 +281,9 @@ internal sealed class ClientConnection
         {
             return frame switch
             {
-                CredentialsFrame { Kind: FrameType.Register } register => new ValueTask(AuthenticateAsync(ct => _services.Authenticator.RegisterAsync(register, _address, ct))),
-                CredentialsFrame { Kind: FrameType.Login } login => new ValueTask(AuthenticateAsync(ct => _services.Authenticator.LoginAsync(login, _address, ct))),
-                ResumeFrame resume => new ValueTask(AuthenticateAsync(ct => _services.Authenticator.ResumeAsync(resume, _address, ct))),
+                CredentialsFrame { Kind: FrameType.Register } register => new ValueTask(AuthenticateAsync(register.User, ct => _services.Authenticator.RegisterAsync(register, _address, ct))),
+                CredentialsFrame { Kind: FrameType.Login } login => new ValueTask(AuthenticateAsync(login.User, ct => _services.Authenticator.LoginAsync(login, _address, ct))),
+                ResumeFrame resume => new ValueTask(AuthenticateAsync(resume.User, ct => _services.Authenticator.ResumeAsync(resume, _address, ct))),
                 SequenceFrame { Kind: FrameType.Ping } ping => Reply(new SequenceFrame(FrameType.Pong, ping.Value)),
                 SequenceFrame { Kind: FrameType.Pong } => ValueTask.CompletedTask,
                 _ => throw new ProtocolException(ErrorCode.NotAuthenticated, $"{frame.Type} is not allowed before login"),
@@ -324,16 +331,16 @@ internal sealed class ClientConnection
         Send(new WelcomeFrame((ushort)version, Options.ServerName));
     }
 
-    private async Task AuthenticateAsync(Func<CancellationToken, Task<AuthResult>> attempt)
+    private async Task AuthenticateAsync(string user, Func<CancellationToken, Task<AuthResult>> attempt)
     {
         var result = await attempt(_lifetime.Token).ConfigureAwait(false);
         if (!result.Succeeded)
         {
-            Log.LoginFailed(_services.Logger, "?", _address, result.Error);
+            Log.LoginFailed(_services.Logger, user, _address, result.Error);
             Send(new ErrorFrame(result.Error, MessageId.None, result.Message));
             if (++_authFailures >= MaxAuthAttempts)
             {
-                Abort(ErrorCode.None, "too many failed attempts");
+                Abort(ErrorCode.ProtocolError, $"{MaxAuthAttempts} failed attempts on one connection");
             }
 
             return;
@@ -359,6 +366,12 @@ internal sealed class ClientConnection
         if (!Names.TryNormalizeUser(send.To, out var to))
         {
             Send(new ErrorFrame(ErrorCode.BadId, send.Id, "bad recipient name"));
+            return;
+        }
+
+        if (System.Text.Encoding.UTF8.GetByteCount(send.Text) > Options.Limits.MaxTextBytes)
+        {
+            Send(new ErrorFrame(ErrorCode.TextTooLong, send.Id, $"message text is over {Options.Limits.MaxTextBytes} bytes"));
             return;
         }
 

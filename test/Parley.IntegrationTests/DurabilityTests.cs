@@ -1,0 +1,169 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using Parley.Client;
+using Parley.Protocol;
+
+namespace Parley.IntegrationTests;
+
+/// <summary>Nothing acknowledged is lost, nothing is delivered twice: across clean restarts and kill -9.</summary>
+public sealed class DurabilityTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    [Fact]
+    public async Task OfflineRecipient_ServerRestartedInBetween_GetsEveryMessageOnceInOrder()
+    {
+        await using var server = await ServerProcess.StartAsync(_dir.Sub("data"));
+        var alice = _dir.Sub("alice");
+        var bob = _dir.Sub("bob");
+        await Accounts.RegisterAsync(server, alice, "alice");
+        await Accounts.RegisterAsync(server, bob, "bob");
+        foreach (var text in new[] { "one", "two", "three" })
+        {
+            Assert.Equal(0, (await Parley.As(alice, null, "send", "bob", text)).ExitCode);
+        }
+
+        await server.StopAsync();
+        Assert.Equal(0, server.ExitCode);
+        Assert.Contains("Stopped", server.Log, StringComparison.Ordinal);
+        await server.RestartAsync();
+
+        var heard = await Parley.As(bob, null, "listen");
+        Assert.Equal(0, heard.ExitCode);
+        Assert.Equal(["one", "two", "three"], heard.Lines.Select(l => l[(l.LastIndexOf(": ", StringComparison.Ordinal) + 2)..]));
+        Assert.Empty((await Parley.As(bob, null, "listen")).Lines);
+    }
+
+    [Fact]
+    public async Task KillMinus9_TwoSendersOf2000Messages_EveryAcknowledgedMessageDeliveredExactlyOnceInOrder()
+    {
+        const int PerSender = 1000;
+        await using var server = await ServerProcess.StartAsync(_dir.Sub("data"));
+        foreach (var user in new[] { "s1", "s2", "rcpt" })
+        {
+            await using var registration = await LibraryClient.LoginAsync(server, user, "setup", register: true);
+        }
+
+        var acknowledged = new ConcurrentDictionary<MessageId, string>();
+        var killPoints = new[] { 500, 1200 };
+        var reached = killPoints.Select(_ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        void OnAck(MessageId id, string text)
+        {
+            if (acknowledged.TryAdd(id, text))
+            {
+                for (var k = 0; k < killPoints.Length; k++)
+                {
+                    if (acknowledged.Count >= killPoints[k])
+                    {
+                        reached[k].TrySetResult();
+                    }
+                }
+            }
+        }
+
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        var senders = new[] { "s1", "s2" }.Select(user => Task.Run(() => SendAllAsync(server, user, PerSender, OnAck, stop.Token))).ToArray();
+        var crashes = 0;
+        foreach (var point in reached)
+        {
+            await Task.WhenAny(point.Task, Task.WhenAll(senders)).WaitAsync(stop.Token);
+            if (!point.Task.IsCompleted)
+            {
+                break;
+            }
+
+            await server.KillAsync();
+            crashes++;
+            await server.RestartAsync();
+        }
+
+        await Task.WhenAll(senders).WaitAsync(stop.Token);
+        Assert.True(crashes >= 1, "the server was never killed while senders were sending");
+        Assert.Equal(2 * PerSender, acknowledged.Count);
+
+        await using var recipient = await LibraryClient.LoginAsync(server, "rcpt", "reader");
+        var delivered = await LibraryClient.CatchUpAsync(recipient);
+
+        Assert.Equal(delivered.Count, delivered.Select(d => d.Id).Distinct().Count()); // never twice
+        Assert.All(acknowledged, pair => Assert.Contains(delivered, d => d.Id == pair.Key && d.Text == pair.Value)); // never lost
+        Assert.True(delivered.Zip(delivered.Skip(1)).All(p => p.First.Sequence < p.Second.Sequence), "sequences must increase");
+        foreach (var sender in new[] { "s1", "s2" })
+        {
+            var order = delivered.Where(d => d.From == sender).Select(d => int.Parse(d.Text.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            Assert.Equal(Enumerable.Range(0, PerSender), order); // each sender's messages in the order sent
+        }
+    }
+
+    /// <summary>
+    /// A sender that keeps a window of 64 messages in flight and, whenever the connection dies, reconnects and sends
+    /// every unacknowledged message again under its original id.
+    /// </summary>
+    private static async Task SendAllAsync(ServerProcess server, string user, int count, Action<MessageId, string> onAck, CancellationToken cancellationToken)
+    {
+        var ids = Enumerable.Range(0, count).Select(_ => MessageId.NewRandom()).ToArray();
+        var done = new bool[count];
+        while (done.Contains(false))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            ParleyConnection connection;
+            try
+            {
+                connection = await LibraryClient.LoginAsync(server, user, "sender");
+            }
+            catch (Exception exception) when (exception is SocketException or IOException or ParleyErrorException)
+            {
+                await Task.Delay(100, cancellationToken); // the server is restarting
+                continue;
+            }
+
+            await using (connection)
+            {
+                using var window = new SemaphoreSlim(64);
+                var inFlight = new List<Task>();
+                for (var i = 0; i < count; i++)
+                {
+                    if (done[i])
+                    {
+                        continue;
+                    }
+
+                    await window.WaitAsync(cancellationToken);
+                    if (connection.Completion.IsCompleted)
+                    {
+                        window.Release();
+                        break;
+                    }
+
+                    var index = i;
+                    var text = $"{user} {index}";
+                    inFlight.Add(SendOneAsync(connection, ids[index], text, () =>
+                    {
+                        done[index] = true;
+                        onAck(ids[index], text);
+                    }, window));
+                }
+
+                await Task.WhenAll(inFlight);
+            }
+        }
+    }
+
+    private static async Task SendOneAsync(ParleyConnection connection, MessageId id, string text, Action acknowledged, SemaphoreSlim window)
+    {
+        try
+        {
+            await connection.SendAsync(id, "rcpt", text);
+            acknowledged();
+        }
+        catch (IOException)
+        {
+            // not acknowledged: sent again after reconnecting
+        }
+        finally
+        {
+            window.Release();
+        }
+    }
+
+    public void Dispose() => _dir.Dispose();
+}

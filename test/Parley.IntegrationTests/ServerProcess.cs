@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Parley.IntegrationTests;
+
+/// <summary>
+/// A real `parley serve` process on 127.0.0.1. It starts on a free port; <see cref="RestartAsync"/> starts it again on
+/// the same port and data folder, as an operator would after a crash or an upgrade.
+/// </summary>
+public sealed partial class ServerProcess : IAsyncDisposable
+{
+    private readonly string _data;
+    private readonly StringBuilder _log = new();
+    private Process? _process;
+
+    private ServerProcess(string data) => _data = data;
+
+    public int Port { get; private set; }
+
+    public string Address => $"127.0.0.1:{Port}";
+
+    public string Fingerprint { get; private set; } = string.Empty;
+
+    public string DataDirectory => _data;
+
+    /// <summary>Everything the server wrote to stderr (its log) since it was last (re)started.</summary>
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+
+    public static async Task<ServerProcess> StartAsync(string data, params string[] extraArgs)
+    {
+        var server = new ServerProcess(data);
+        await server.LaunchAsync(0, extraArgs);
+        return server;
+    }
+
+    /// <summary>kill -9: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        _process!.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM, then wait for the process to exit by itself.</summary>
+    public async Task StopAsync()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var deadline = new CancellationTokenSource(Parley.Timeout);
+        await _process.WaitForExitAsync(deadline.Token);
+    }
+
+    public Task RestartAsync(params string[] extraArgs) => LaunchAsync(Port, extraArgs);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process?.Dispose();
+    }
+
+    private async Task LaunchAsync(int port, string[] extraArgs)
+    {
+        _process?.Dispose();
+        lock (_log)
+        {
+            _log.Clear();
+        }
+
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = new Process { StartInfo = Parley.StartInfo(["serve", "--data", _data, "--listen", $"127.0.0.1:{port}", .. extraArgs]) };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                ready.TrySetException(new InvalidOperationException("server exited before it was ready:\n" + Log));
+                return;
+            }
+
+            if (ListeningLine().Match(e.Data) is { Success: true } listening)
+            {
+                Port = int.Parse(listening.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else if (e.Data.StartsWith("key fingerprint ", StringComparison.Ordinal))
+            {
+                Fingerprint = e.Data["key fingerprint ".Length..].Trim();
+                ready.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (_log)
+                {
+                    _log.AppendLine(e.Data);
+                }
+            }
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+        await ready.Task.WaitAsync(Parley.Timeout);
+    }
+
+    [GeneratedRegex(@"listening on 127\.0\.0\.1:(\d+)")]
+    private static partial Regex ListeningLine();
+}
