@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test of Parley: codec, security, store and server (in-memory pipes), and end-to-end tests that start
+# the real `parley` server process on 127.0.0.1 and drive it with the real client.
+# Installs what the tests need when it is missing, so it works on a fresh machine of this kind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests use (none yet beyond the SDK; the terminal UI tests will add tmux here).
+need_apt=()
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "test.sh: please install: ${need_apt[*]}" >&2
+  fi
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "test.sh: the .NET 10 SDK is required (dotnet on PATH); see global.json" >&2
+  exit 1
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+start=$(date +%s)
+set +e
+dotnet test Parley.slnx -c Release 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One plain summary line over all test assemblies.
+awk '/(Passed|Failed)! +- Failed:/ {
+       gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
+     }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+echo "test time: $(( $(date +%s) - start )) s"
+exit "$status"
