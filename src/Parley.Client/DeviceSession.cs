@@ -173,9 +173,17 @@ public sealed class DeviceSession : IAsyncDisposable
                 continue;
             }
 
-            await connection.SyncAsync(Cursor, cancellationToken).ConfigureAwait(false);
             var acknowledged = Cursor;
             ClosedEvent? closed = null;
+            try
+            {
+                await connection.SyncAsync(Cursor, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // The connection died at once; its ClosedEvent below says why, and the loop reconnects.
+            }
+
             await foreach (var serverEvent in connection.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 switch (serverEvent)

@@ -250,7 +250,7 @@ public sealed class ParleyConnection : IAsyncDisposable
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_readLoop.IsCompleted && _pendingControl is null && frame is not HelloFrame)
+            if (_readLoop.IsCompleted)
             {
                 throw new IOException("the connection is closed", _closeError is null ? null : new ParleyErrorException(_closeError.Code, _closeError.Message));
             }

@@ -25,6 +25,9 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Information, "Connection {Id} from {Address} failed TLS: {Reason}", EventName = "TlsFailed")]
     public static partial void TlsFailed(ILogger logger, long id, string address, string reason);
 
+    [LoggerMessage(14, LogLevel.Warning, "Connection from {Address} refused: {Reason}", EventName = "ConnectionRefused")]
+    public static partial void ConnectionRefused(ILogger logger, string address, string reason);
+
     [LoggerMessage(13, LogLevel.Warning, "Connection {Id} broke the protocol ({Code}): {Reason}", EventName = "ProtocolViolation")]
     public static partial void ProtocolViolation(ILogger logger, long id, ErrorCode code, string reason);
 

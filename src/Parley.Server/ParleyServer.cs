@@ -27,6 +27,8 @@ public sealed class ParleyServer : IAsyncDisposable
     private readonly ConnectionServices _services;
     private readonly ConcurrentDictionary<long, (ClientConnection Connection, Task Run)> _connections = new();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ConnectionLimiter _limiter;
+    private readonly SslStreamCertificateContext? _certificateContext;
     private TcpListener? _listener;
     private Task _acceptLoop = Task.CompletedTask;
 
@@ -42,13 +44,16 @@ public sealed class ParleyServer : IAsyncDisposable
         _options = options;
         _store = store;
         _certificate = certificate;
+        // Built once: it holds the certificate chain that every handshake would otherwise rebuild.
+        _certificateContext = certificate is null ? null : SslStreamCertificateContext.Create(certificate, additionalCertificates: null);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Parley.Server");
         Metrics = new ServerMetrics();
         Hasher = hasher ?? new PasswordHasher(new PasswordHashOptions());
         Throttle = throttle ?? new LoginThrottle(new LoginThrottleOptions(), options.Time);
         var registry = new SessionRegistry(options, Metrics);
         var authenticator = new Authenticator(store, Hasher, Throttle, options, Metrics);
-        _services = new ConnectionServices(options, store, registry, authenticator, Metrics, _logger);
+        _limiter = new ConnectionLimiter(options);
+        _services = new ConnectionServices(options, store, registry, authenticator, Metrics, _limiter, _logger);
         store.Committed = registry.OnCommitted;
     }
 
@@ -89,6 +94,12 @@ public sealed class ParleyServer : IAsyncDisposable
     /// </summary>
     public Task RunConnectionAsync(Stream stream, string remoteAddress)
     {
+        if (_limiter.TryOpen(remoteAddress) is { } refusal)
+        {
+            Log.ConnectionRefused(_logger, remoteAddress, refusal);
+            return stream.DisposeAsync().AsTask();
+        }
+
         var connection = new ClientConnection(_services, stream, remoteAddress);
         Metrics.ConnectionOpened();
         var run = RunTrackedAsync(connection);
@@ -162,8 +173,15 @@ public sealed class ParleyServer : IAsyncDisposable
 
     private async Task HandleSocketAsync(Socket socket)
     {
-        Metrics.ConnectionOpened();
         var address = (socket.RemoteEndPoint as IPEndPoint)?.Address.ToString() ?? "unknown";
+        if (_limiter.TryOpen(address) is { } refusal)
+        {
+            Log.ConnectionRefused(_logger, address, refusal);
+            socket.Dispose();
+            return;
+        }
+
+        Metrics.ConnectionOpened();
         var tls = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
         try
         {
@@ -171,7 +189,7 @@ public sealed class ParleyServer : IAsyncDisposable
             deadline.CancelAfter(_options.HandshakeTimeout);
             await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
             {
-                ServerCertificateContext = SslStreamCertificateContext.Create(_certificate!, additionalCertificates: null),
+                ServerCertificateContext = _certificateContext,
                 ClientCertificateRequired = false,
                 AllowRenegotiation = false,
                 EnabledSslProtocols = SslProtocols.None, // the OS default: TLS 1.2 and 1.3 (security.md 2)
@@ -182,6 +200,7 @@ public sealed class ParleyServer : IAsyncDisposable
             Log.TlsFailed(_logger, 0, address, exception.GetType().Name);
             await tls.DisposeAsync().ConfigureAwait(false);
             Metrics.ConnectionClosed();
+            _limiter.Closed(address, wasAuthenticated: false);
             return;
         }
 

@@ -26,6 +26,15 @@ public sealed record ServerOptions
     /// <summary>A logged-in connection that sends nothing (not even PING) for this long is closed.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(150);
 
+    /// <summary>Most connections the server holds at once (stay under the process's open-files limit).</summary>
+    public int MaxConnections { get; init; } = 20_000;
+
+    /// <summary>Most connections from one address.</summary>
+    public int MaxConnectionsPerAddress { get; init; } = 1_000;
+
+    /// <summary>Most connections from one address that have not logged in yet (security.md 9).</summary>
+    public int MaxUnauthenticatedPerAddress { get; init; } = 8;
+
     /// <summary>Most devices of one user online at once (ejabberd, Prosody: 10).</summary>
     public int MaxDevicesPerUser { get; init; } = 10;
 

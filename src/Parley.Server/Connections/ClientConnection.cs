@@ -111,8 +111,9 @@ internal sealed class ClientConnection
             await reader.CompleteAsync().ConfigureAwait(false);
             await writer.CompleteAsync().ConfigureAwait(false);
             await _stream.DisposeAsync().ConfigureAwait(false);
+            _services.Limiter.Closed(_address, wasAuthenticated: _session is not null);
+            // _lifetime is not disposed: timers and the delivery loop may still touch it; it holds nothing to free.
             Log.ConnectionClosed(_services.Logger, Id, _closeReason);
-            _lifetime.Dispose();
         }
     }
 
@@ -355,6 +356,7 @@ internal sealed class ClientConnection
         }
 
         Volatile.Write(ref _session, session);
+        _services.Limiter.Authenticated(_address);
         var token = await _services.Authenticator.IssueTokenAsync(result.User, result.Device, _lifetime.Token).ConfigureAwait(false);
         var head = await _services.Store.GetHeadAsync(result.User, _lifetime.Token).ConfigureAwait(false);
         Log.LoggedIn(_services.Logger, result.User, result.Device, Id);

@@ -12,4 +12,5 @@ internal sealed record ConnectionServices(
     SessionRegistry Registry,
     Authenticator Authenticator,
     ServerMetrics Metrics,
+    ConnectionLimiter Limiter,
     ILogger Logger);

@@ -95,7 +95,10 @@ internal sealed class Session
         if (upTo > Volatile.Read(ref _savedCursor))
         {
             Volatile.Write(ref _savedCursor, upTo);
-            _ = _store.SaveCursorAsync(User, Device, upTo);
+            // Not awaited: the read loop must not wait for the disk per ACK. A lost cursor write only means the device
+            // is redelivered a few messages it already has, which it deduplicates.
+            _ = _store.SaveCursorAsync(User, Device, upTo).ContinueWith(
+                static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         }
     }
 
@@ -125,12 +128,13 @@ internal sealed class Session
                         }
 
                         var frame = new DeliverFrame(entry.Sequence, entry.Id, entry.From, entry.To, entry.Time, entry.Text);
+                        // Raised before the frame is queued: the client may read and acknowledge it before this
+                        // loop runs again. If queuing fails the connection is closing anyway.
+                        Volatile.Write(ref _lastQueued, entry.Sequence);
                         if (!await Connection.QueueDeliveryAsync(frame, cancellationToken).ConfigureAwait(false))
                         {
                             return; // slow consumer: the connection is closing, the rest stays in the log
                         }
-
-                        Volatile.Write(ref _lastQueued, entry.Sequence);
                     }
                 }
 

@@ -39,13 +39,18 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
             }
 
             sessions.Add(session);
+            if (cameOnline)
+            {
+                // Inside the lock, so that an online and an offline of one user reach others in the order they happened.
+                BroadcastLocked(new PresenceFrame(session.User, true), session.User);
+            }
         }
 
         metrics.SessionOpened();
-        replaced?.Connection.Abort(ErrorCode.Conflict, "this device logged in again elsewhere; this session is closed");
-        if (cameOnline)
+        if (replaced is not null)
         {
-            Broadcast(new PresenceFrame(session.User, true), session.User);
+            metrics.SessionClosed();
+            replaced.Connection.Abort(ErrorCode.Conflict, "this device logged in again elsewhere; this session is closed");
         }
 
         return ErrorCode.None;
@@ -53,7 +58,6 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
 
     public void Remove(Session session)
     {
-        var wentOffline = false;
         lock (_lock)
         {
             if (!_byUser.TryGetValue(session.User, out var sessions) || !sessions.Remove(session))
@@ -64,15 +68,11 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
             if (sessions.Count == 0)
             {
                 _byUser.Remove(session.User);
-                wentOffline = true;
+                BroadcastLocked(new PresenceFrame(session.User, false), session.User);
             }
         }
 
         metrics.SessionClosed();
-        if (wentOffline)
-        {
-            Broadcast(new PresenceFrame(session.User, false), session.User);
-        }
     }
 
     /// <summary>The router: hands each committed entry to the online sessions of its owner. Runs on the store's writer thread.</summary>
@@ -114,13 +114,17 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
         }
     }
 
-    private void Broadcast(Frame frame, string except)
+    /// <summary>Queues a frame to every session of every other user. Caller holds the lock; Send never blocks.</summary>
+    private void BroadcastLocked(Frame frame, string except)
     {
-        foreach (var session in All())
+        foreach (var (user, sessions) in _byUser)
         {
-            if (session.User != except)
+            if (user != except)
             {
-                session.Connection.Send(frame);
+                foreach (var other in sessions)
+                {
+                    other.Connection.Send(frame);
+                }
             }
         }
     }

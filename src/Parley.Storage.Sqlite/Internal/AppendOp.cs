@@ -45,7 +45,7 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
 
         var isBot = submission.AutoReply is not null;
         var selfNote = submission.To == submission.From;
-        if (!isBot && context.State.Unacknowledged(connection, submission.To) >= (ulong)limits.MaxUnacknowledgedPerUser)
+        if (!isBot && context.State.Unacknowledged(connection, submission.To, (ulong)limits.MaxUnacknowledgedPerUser) >= (ulong)limits.MaxUnacknowledgedPerUser)
         {
             SetResult(new AppendResult(AppendStatus.QueueFull, 0, 0));
             return;

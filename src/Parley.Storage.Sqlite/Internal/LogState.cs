@@ -57,16 +57,27 @@ internal sealed class LogState
     }
 
     /// <summary>
-    /// Messages in <paramref name="user"/>'s log that none of their devices has acknowledged yet (all of them when no
-    /// device ever logged in). Measured against the most advanced device: a user who read their messages anywhere
-    /// is not "full" because an old phone stays off.
+    /// Messages sent to <paramref name="user"/> that none of their devices has acknowledged yet (all of them when no
+    /// device ever logged in), up to <paramref name="limit"/>. Measured against the most advanced device: a user who
+    /// read their messages anywhere is not "full" because an old phone stays off. The user's own sent copies do not
+    /// count: a user who only sends must stay reachable.
     /// </summary>
-    public ulong Unacknowledged(SqliteConnection connection, string user)
+    public ulong Unacknowledged(SqliteConnection connection, string user, ulong limit)
     {
         var head = Head(connection, user);
         var devices = Cursors(connection, user);
         var max = devices.Count == 0 ? 0 : devices.Values.Max();
-        return head > max ? head - max : 0;
+        var upperBound = head > max ? head - max : 0;
+        if (upperBound < limit)
+        {
+            return upperBound; // the cheap bound settles it: no query on the common path
+        }
+
+        using var count = connection.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FROM log WHERE owner = $owner AND seq > $after AND sender <> $owner";
+        count.Parameters.AddWithValue("$owner", user);
+        count.Parameters.AddWithValue("$after", (long)max);
+        return (ulong)(long)count.ExecuteScalar()!;
     }
 
     public void Publish(IEnumerable<LogEntry> appended)

@@ -1,0 +1,48 @@
+using Parley.Storage;
+using Parley.Storage.Sqlite;
+
+namespace Parley.Server.Tests.Infrastructure;
+
+/// <summary>A <see cref="SqliteChatStore"/> on a file in a fresh temp folder; can be closed and reopened on the same file.</summary>
+internal sealed class TempStore : IAsyncDisposable
+{
+    private readonly TempDirectory _directory = new();
+    private readonly StoreLimits _limits;
+    private readonly TimeProvider _time;
+
+    public TempStore(StoreLimits? limits = null, TimeProvider? time = null)
+    {
+        _limits = limits ?? new StoreLimits();
+        _time = time ?? TimeProvider.System;
+        Path = _directory.Combine("parley.db");
+        Store = Open();
+    }
+
+    public string Path { get; }
+
+    public SqliteChatStore Store { get; private set; }
+
+    /// <summary>Closes the store (every queued write finishes) and opens the same file again.</summary>
+    public async Task ReopenAsync()
+    {
+        await Store.DisposeAsync();
+        Store = Open();
+    }
+
+    /// <summary>Creates accounts with a placeholder hash.</summary>
+    public async Task CreateUsersAsync(params string[] users)
+    {
+        foreach (var user in users)
+        {
+            Assert.True(await Store.CreateUserAsync(user, "$placeholder"));
+        }
+    }
+
+    private SqliteChatStore Open() => SqliteChatStore.Open(new SqliteStoreOptions(Path) { Limits = _limits, Time = _time });
+
+    public async ValueTask DisposeAsync()
+    {
+        await Store.DisposeAsync();
+        _directory.Dispose();
+    }
+}

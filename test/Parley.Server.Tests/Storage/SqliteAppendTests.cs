@@ -1,0 +1,122 @@
+using Parley.Protocol;
+using Parley.Server.Tests.Infrastructure;
+using Parley.Storage;
+
+namespace Parley.Server.Tests.Storage;
+
+/// <summary>Appending messages: the recipient's log, the sender's copy, the commit callback and concurrent appends.</summary>
+public sealed class SqliteAppendTests
+{
+    [Fact]
+    public async Task AppendAsync_MessageToUser_InRecipientLogAndSenderCopyWithIncreasingSequences()
+    {
+        await using var temp = new TempStore();
+        await temp.CreateUsersAsync("alice", "bob");
+        var ids = new[] { MessageId.NewRandom(), MessageId.NewRandom(), MessageId.NewRandom() };
+
+        var results = new List<AppendResult>();
+        for (var i = 0; i < ids.Length; i++)
+        {
+            results.Add(await temp.Store.AppendAsync(new Submission("alice", ids[i], "bob", $"hello {i}")));
+        }
+
+        Assert.All(results, result => Assert.Equal(AppendStatus.Stored, result.Status));
+        Assert.Equal([1UL, 2UL, 3UL], results.Select(r => r.SenderSequence));
+
+        var bobLog = await temp.Store.ReadLogAsync("bob", 0, 100);
+        Assert.Equal([1UL, 2UL, 3UL], bobLog.Select(e => e.Sequence));
+        Assert.Equal(ids, bobLog.Select(e => e.Id));
+        Assert.All(bobLog, e => Assert.Equal(("bob", "alice", "bob"), (e.Owner, e.From, e.To)));
+        Assert.Equal(["hello 0", "hello 1", "hello 2"], bobLog.Select(e => e.Text));
+
+        var aliceLog = await temp.Store.ReadLogAsync("alice", 0, 100);
+        Assert.Equal(results.Select(r => r.SenderSequence), aliceLog.Select(e => e.Sequence));
+        Assert.Equal(ids, aliceLog.Select(e => e.Id));
+        Assert.Equal(results.Select(r => r.Time), aliceLog.Select(e => e.Time));
+        Assert.All(aliceLog, e => Assert.Equal(("alice", "alice", "bob"), (e.Owner, e.From, e.To)));
+
+        Assert.Equal(3UL, await temp.Store.GetHeadAsync("bob"));
+        Assert.Equal(3UL, await temp.Store.GetHeadAsync("alice"));
+        Assert.Equal([3UL], (await temp.Store.ReadLogAsync("bob", 2, 100)).Select(e => e.Sequence));
+        Assert.Equal([1UL, 2UL], (await temp.Store.ReadLogAsync("bob", 0, 2)).Select(e => e.Sequence));
+    }
+
+    [Fact]
+    public async Task Committed_SeveralAppends_ReceivesEntriesInCommitOrderBeforeTheWriteCompletes()
+    {
+        await using var temp = new TempStore();
+        await temp.CreateUsersAsync("alice", "bob", "carol");
+        var committed = new List<LogEntry>();
+        temp.Store.Committed = entries =>
+        {
+            lock (committed)
+            {
+                committed.AddRange(entries);
+            }
+        };
+
+        for (var i = 0; i < 10; i++)
+        {
+            var from = i % 2 == 0 ? "alice" : "carol";
+            var id = MessageId.NewRandom();
+            await temp.Store.AppendAsync(new Submission(from, id, "bob", $"m{i}"));
+            lock (committed)
+            {
+                // The callback ran before the append's task completed: the router learns of an entry before the sender's SEND_OK.
+                Assert.Contains(committed, e => e.Owner == "bob" && e.Id == id);
+            }
+        }
+
+        List<LogEntry> seen;
+        lock (committed)
+        {
+            seen = [.. committed];
+        }
+
+        foreach (var owner in new[] { "alice", "bob", "carol" })
+        {
+            var logged = await temp.Store.ReadLogAsync(owner, 0, 100);
+            Assert.Equal(logged, seen.Where(e => e.Owner == owner));
+        }
+
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"m{i}"), seen.Where(e => e.Owner == "bob").Select(e => e.Text));
+    }
+
+    [Fact]
+    public async Task AppendAsync_ManyConcurrentSendersToOneRecipient_SequencesOneToNWithoutGapsOrDuplicates()
+    {
+        const int Senders = 8;
+        const int PerSender = 40;
+        await using var temp = new TempStore();
+        var senders = Enumerable.Range(0, Senders).Select(i => $"sender{i}").ToArray();
+        await temp.CreateUsersAsync([.. senders, "bob"]);
+        var committedBob = new List<ulong>();
+        temp.Store.Committed = entries =>
+        {
+            lock (committedBob)
+            {
+                committedBob.AddRange(entries.Where(e => e.Owner == "bob").Select(e => e.Sequence));
+            }
+        };
+
+        var results = await Task.WhenAll(senders.SelectMany(sender => Enumerable.Range(0, PerSender).Select(i =>
+            Task.Run(() => temp.Store.AppendAsync(new Submission(sender, MessageId.NewRandom(), "bob", $"{sender}:{i}"))))));
+
+        Assert.All(results, r => Assert.Equal(AppendStatus.Stored, r.Status));
+        var log = await temp.Store.ReadLogAsync("bob", 0, 10_000);
+        var expected = Enumerable.Range(1, Senders * PerSender).Select(i => (ulong)i).ToList();
+        Assert.Equal(expected, log.Select(e => e.Sequence));
+        Assert.Equal(Senders * PerSender, log.Select(e => e.Text).Distinct().Count());
+        lock (committedBob)
+        {
+            Assert.Equal(expected, committedBob);
+        }
+
+        // Every sender's copies are numbered 1..PerSender in its own log as well.
+        foreach (var sender in senders)
+        {
+            var own = await temp.Store.ReadLogAsync(sender, 0, 10_000);
+            Assert.Equal(Enumerable.Range(1, PerSender).Select(i => (ulong)i), own.Select(e => e.Sequence));
+        }
+    }
+}

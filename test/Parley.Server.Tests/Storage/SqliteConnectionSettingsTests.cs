@@ -1,0 +1,69 @@
+using Microsoft.Data.Sqlite;
+using Parley.Server.Tests.Infrastructure;
+
+namespace Parley.Server.Tests.Storage;
+
+/// <summary>security.md 21a: every connection the store uses runs in WAL mode with synchronous=FULL.</summary>
+public sealed class SqliteConnectionSettingsTests
+{
+    [Fact]
+    public async Task OpenConnection_SeveralAtOnceAndAfterPoolReuse_AllWalWithSynchronousFull()
+    {
+        await using var temp = new TempStore();
+        for (var round = 0; round < 3; round++)
+        {
+            var connections = Enumerable.Range(0, 4).Select(_ => temp.Store.OpenConnection()).ToList();
+            foreach (var connection in connections)
+            {
+                AssertDurable(connection);
+            }
+
+            // Back to the pool: the next round gets the same physical connections again.
+            foreach (var connection in connections)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task OpenConnection_PooledConnectionWasWeakened_SynchronousFullAgain()
+    {
+        await using var temp = new TempStore();
+        await using (var weakened = temp.Store.OpenConnection())
+        {
+            await using var command = weakened.CreateCommand();
+            command.CommandText = "PRAGMA synchronous=OFF";
+            await command.ExecuteNonQueryAsync();
+            Assert.Equal(0L, Pragma(weakened, "synchronous"));
+        }
+
+        // synchronous is per connection and survives in the pool (security.md V7): OpenConnection must set it again.
+        await using var reused = temp.Store.OpenConnection();
+        AssertDurable(reused);
+    }
+
+    [Fact]
+    public async Task OpenConnection_AfterReopeningTheFile_WalWithSynchronousFull()
+    {
+        await using var temp = new TempStore();
+        await temp.CreateUsersAsync("alice");
+        await temp.ReopenAsync();
+
+        await using var connection = temp.Store.OpenConnection();
+        AssertDurable(connection);
+    }
+
+    private static void AssertDurable(SqliteConnection connection)
+    {
+        Assert.Equal("wal", Pragma(connection, "journal_mode"));
+        Assert.Equal(2L, Pragma(connection, "synchronous"));
+    }
+
+    private static object? Pragma(SqliteConnection connection, string name)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"PRAGMA {name}";
+        return command.ExecuteScalar();
+    }
+}
