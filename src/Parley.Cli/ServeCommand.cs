@@ -31,17 +31,29 @@ internal static class ServeCommand
             DefaultValueFactory = _ => 10_000,
         };
 
+        var rateLimit = new Option<int>("--rate-limit")
+        {
+            Description = "Frames a connection may send per second, sustained, after a burst (0: no limit)",
+            DefaultValueFactory = _ => new ServerOptions().RateLimitFramesPerSecond,
+        };
+        var rateBurst = new Option<int>("--rate-burst")
+        {
+            Description = "Frames a connection may send at once before --rate-limit applies",
+            DefaultValueFactory = _ => new ServerOptions().RateLimitBurst,
+        };
+
         var command = new Command("serve", "Run the server (TLS, embedded SQLite store). Ctrl+C or SIGTERM stops it cleanly.")
         {
-            data, listen, noRegistration, logLevel, maxDevices, maxUnread,
+            data, listen, noRegistration, logLevel, maxDevices, maxUnread, rateLimit, rateBurst,
         };
         command.SetAction((parse, _) => ErrorReporter.RunAsync(() => RunAsync(
             parse.GetValue(data)!, parse.GetValue(listen)!, !parse.GetValue(noRegistration), parse.GetValue(logLevel),
-            parse.GetValue(maxDevices), parse.GetValue(maxUnread))));
+            parse.GetValue(maxDevices), parse.GetValue(maxUnread), parse.GetValue(rateLimit), parse.GetValue(rateBurst))));
         return command;
     }
 
-    private static async Task<int> RunAsync(string data, string listen, bool allowRegistration, LogLevel level, int maxDevices, int maxUnread)
+    private static async Task<int> RunAsync(string data, string listen, bool allowRegistration, LogLevel level, int maxDevices, int maxUnread,
+        int rateLimit, int rateBurst)
     {
         using var signal = new ShutdownSignal();
         var endPoint = ParseEndPoint(listen);
@@ -56,7 +68,15 @@ internal static class ServeCommand
         {
             Limits = new Storage.StoreLimits { MaxUnacknowledgedPerUser = maxUnread },
         });
-        var options = new ServerOptions { Listen = endPoint, AllowRegistration = allowRegistration, MaxDevicesPerUser = maxDevices };
+        var options = new ServerOptions
+        {
+            Listen = endPoint,
+            AllowRegistration = allowRegistration,
+            MaxDevicesPerUser = maxDevices,
+            RateLimitFramesPerSecond = rateLimit,
+            RateLimitBurst = rateBurst,
+            RateLimitBytesPerSecond = rateLimit == 0 ? 0 : new ServerOptions().RateLimitBytesPerSecond,
+        };
         var server = new ParleyServer(options, store, certificate, loggerFactory);
         try
         {

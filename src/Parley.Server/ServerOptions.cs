@@ -47,6 +47,24 @@ public sealed record ServerOptions
     /// <summary>A client that does not drain its socket for this long is a slow consumer and is disconnected (nothing lost: it stays in the log).</summary>
     public TimeSpan WriteTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Frames a logged-in connection may send per second, sustained (security.md 10; ACK and PONG are not counted:
+    /// they answer the server's own traffic). 0 turns the limit off.
+    /// </summary>
+    public int RateLimitFramesPerSecond { get; init; } = 20;
+
+    /// <summary>Frames a connection may send at once before the rate applies.</summary>
+    public int RateLimitBurst { get; init; } = 50;
+
+    /// <summary>Message bytes (frame lengths) a connection may send per second, sustained. 0 turns it off.</summary>
+    public int RateLimitBytesPerSecond { get; init; } = 64 * 1024;
+
+    /// <summary>
+    /// Frames in a row that had to wait for the rate limit before the connection counts as flooding and is closed
+    /// with RateLimited. Excess below this is only delayed.
+    /// </summary>
+    public int RateLimitMaxDelayedFrames { get; init; } = 100;
+
     /// <summary>How long an unused resume token stays valid.</summary>
     public TimeSpan ResumeTokenLifetime { get; init; } = TimeSpan.FromDays(30);
 

@@ -11,6 +11,7 @@ namespace Parley.IntegrationTests;
 public sealed partial class ServerProcess : IAsyncDisposable
 {
     private readonly string _data;
+    private string[] _extraArgs = [];
     private readonly StringBuilder _log = new();
     private Process? _process;
 
@@ -40,7 +41,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public static async Task<ServerProcess> StartAsync(string data, params string[] extraArgs)
     {
-        var server = new ServerProcess(data);
+        var server = new ServerProcess(data) { _extraArgs = extraArgs };
         await server.LaunchAsync(0, extraArgs);
         return server;
     }
@@ -64,7 +65,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
         await _process.WaitForExitAsync(deadline.Token);
     }
 
-    public Task RestartAsync(params string[] extraArgs) => LaunchAsync(Port, extraArgs);
+    /// <summary>Starts again on the same port and data folder, with the arguments it was started with.</summary>
+    public Task RestartAsync() => LaunchAsync(Port, _extraArgs);
 
     public async ValueTask DisposeAsync()
     {

@@ -29,6 +29,7 @@ internal sealed class ClientConnection
     private readonly Channel<Frame> _outbound = Channel.CreateUnbounded<Frame>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _deliveryCredits;
     private readonly SemaphoreSlim _inFlightSends;
+    private readonly InboundRateLimiter _rateLimiter;
 
     /// <summary>
     /// The decoder lets text run to the frame limit, so that an over-long message is refused by
@@ -49,6 +50,7 @@ internal sealed class ClientConnection
         _address = address;
         _deliveryCredits = new SemaphoreSlim(services.Options.MaxQueuedDeliveriesPerConnection);
         _inFlightSends = new SemaphoreSlim(services.Options.MaxInFlightSendsPerConnection);
+        _rateLimiter = new InboundRateLimiter(services.Options);
         _decodeLimits = services.Options.Limits with { MaxTextBytes = services.Options.Limits.MaxFrameLength };
         Id = Interlocked.Increment(ref s_nextId);
     }
@@ -92,6 +94,7 @@ internal sealed class ClientConnection
         finally
         {
             await _idleTimer.DisposeAsync().ConfigureAwait(false);
+            await _rateLimiter.DisposeAsync().ConfigureAwait(false);
             if (_session is not null)
             {
                 _services.Registry.Remove(_session);
@@ -108,9 +111,25 @@ internal sealed class ClientConnection
             }
 
             await _lifetime.CancelAsync().ConfigureAwait(false);
-            await reader.CompleteAsync().ConfigureAwait(false);
-            await writer.CompleteAsync().ConfigureAwait(false);
-            await _stream.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                await reader.CompleteAsync().ConfigureAwait(false);
+                await writer.CompleteAsync().ConfigureAwait(false); // flushes: fails if the client is already gone
+            }
+            catch (Exception exception) when (IsTransportFailure(exception))
+            {
+            }
+            finally
+            {
+                try
+                {
+                    await _stream.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (Exception exception) when (IsTransportFailure(exception))
+                {
+                }
+            }
+
             _services.Limiter.Closed(_address, wasAuthenticated: _session is not null);
             // _lifetime is not disposed: timers and the delivery loop may still touch it; it holds nothing to free.
             Log.ConnectionClosed(_services.Logger, Id, _closeReason);
@@ -188,12 +207,18 @@ internal sealed class ClientConnection
                 while (Volatile.Read(ref _closing) == 0)
                 {
                     var limit = _session is null ? Options.Limits.MaxPreAuthFrameLength : Options.Limits.MaxFrameLength;
+                    var before = buffer.Length;
                     if (!FrameCodec.TryRead(ref buffer, limit, _decodeLimits, out var frame))
                     {
                         break;
                     }
 
                     _idleTimer?.Change(Options.IdleTimeout, Timeout.InfiniteTimeSpan);
+                    if (_session is not null && frame is not SequenceFrame { Kind: FrameType.Ack or FrameType.Pong })
+                    {
+                        await _rateLimiter.AcquireAsync((int)(before - buffer.Length), morePending: !buffer.IsEmpty, token).ConfigureAwait(false);
+                    }
+
                     await HandleAsync(frame!).ConfigureAwait(false);
                 }
             }

@@ -105,6 +105,11 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
         insert.Parameters.AddWithValue("$body", text);
         insert.ExecuteNonQuery();
         context.Appended.Add(new LogEntry(owner, sequence, id, from, to, time, text));
+        if (from != owner)
+        {
+            context.State.Received(owner);
+        }
+
         return sequence;
     }
 

@@ -23,6 +23,7 @@ internal sealed class CursorOp(string user, string device, ulong acknowledged) :
         upsert.Parameters.AddWithValue("$seen", context.Now);
         upsert.ExecuteNonQuery();
         devices[device] = acknowledged;
+        context.State.CursorMoved(user);
         SetResult(true);
     }
 }

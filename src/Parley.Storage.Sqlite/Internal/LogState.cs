@@ -13,6 +13,14 @@ internal sealed class LogState
     private readonly Dictionary<string, ulong> _heads = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<string, ulong>> _cursors = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// For users whose log reached the quota's cheap bound: the exact count of received entries after their most
+    /// advanced cursor, kept up to date on every append and dropped when a cursor moves, so that the counting query
+    /// runs once per cursor change rather than once per message (a user who only sends would otherwise make every
+    /// message to them scan their log).
+    /// </summary>
+    private readonly Dictionary<string, ulong> _receivedSinceCursor = new(StringComparer.Ordinal);
+
     public ConcurrentDictionary<string, ulong> PublishedHeads { get; } = new(StringComparer.Ordinal);
 
     public ulong Head(SqliteConnection connection, string owner)
@@ -73,12 +81,31 @@ internal sealed class LogState
             return upperBound; // the cheap bound settles it: no query on the common path
         }
 
+        if (_receivedSinceCursor.TryGetValue(user, out var known))
+        {
+            return known;
+        }
+
         using var count = connection.CreateCommand();
         count.CommandText = "SELECT COUNT(*) FROM log WHERE owner = $owner AND seq > $after AND sender <> $owner";
         count.Parameters.AddWithValue("$owner", user);
         count.Parameters.AddWithValue("$after", (long)max);
-        return (ulong)(long)count.ExecuteScalar()!;
+        var received = (ulong)(long)count.ExecuteScalar()!;
+        _receivedSinceCursor[user] = received;
+        return received;
     }
+
+    /// <summary>Keeps the exact count current when an entry from someone else is appended to <paramref name="owner"/>'s log.</summary>
+    public void Received(string owner)
+    {
+        if (_receivedSinceCursor.TryGetValue(owner, out var count))
+        {
+            _receivedSinceCursor[owner] = count + 1;
+        }
+    }
+
+    /// <summary>A device of <paramref name="user"/> moved its cursor: the exact count is recomputed when next needed.</summary>
+    public void CursorMoved(string user) => _receivedSinceCursor.Remove(user);
 
     public void Publish(IEnumerable<LogEntry> appended)
     {
@@ -92,5 +119,6 @@ internal sealed class LogState
     {
         _heads.Clear();
         _cursors.Clear();
+        _receivedSinceCursor.Clear();
     }
 }
