@@ -12,6 +12,7 @@ public sealed class ServerMetrics : IDisposable
     private readonly Meter _meter = new(MeterName);
     private long _connections;
     private long _sessions;
+    private long _messagesStored;
 
     public ServerMetrics()
     {
@@ -26,6 +27,9 @@ public sealed class ServerMetrics : IDisposable
 
     public long Sessions => Interlocked.Read(ref _sessions);
 
+    /// <summary>Messages stored from senders since start (duplicates of a retried id not counted).</summary>
+    public long MessagesStored => Interlocked.Read(ref _messagesStored);
+
     public Counter<long> MessagesIn { get; }
 
     public Counter<long> MessagesOut { get; }
@@ -35,6 +39,12 @@ public sealed class ServerMetrics : IDisposable
     internal void ConnectionOpened() => Interlocked.Increment(ref _connections);
 
     internal void ConnectionClosed() => Interlocked.Decrement(ref _connections);
+
+    internal void MessageStored()
+    {
+        Interlocked.Increment(ref _messagesStored);
+        MessagesIn.Add(1);
+    }
 
     internal void SessionOpened() => Interlocked.Increment(ref _sessions);
 

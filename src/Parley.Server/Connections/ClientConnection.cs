@@ -417,7 +417,7 @@ internal sealed class ClientConnection
             switch (result.Status)
             {
                 case AppendStatus.Stored:
-                    _services.Metrics.MessagesIn.Add(1);
+                    _services.Metrics.MessageStored();
                     Send(new SendOkFrame(id, result.SenderSequence, result.Time));
                     break;
                 case AppendStatus.Duplicate:

@@ -43,7 +43,18 @@ internal sealed class InboundRateLimiter : IAsyncDisposable
     {
         var waited = await TakeAsync(_frames, 1, cancellationToken).ConfigureAwait(false);
         waited |= await TakeAsync(_bytes, length, cancellationToken).ConfigureAwait(false);
-        _delayedInARow = !waited ? 0 : morePending ? _delayedInARow + 1 : _delayedInARow;
+        // Only frames delayed while the client had yet more queued behind them count; the count ends when the client
+        // has nothing more pending (it is waiting for us, so it is not flooding). Frames that pass without waiting in
+        // the middle of a flood (the bucket refills several tokens at a time) neither add nor reset.
+        if (!morePending)
+        {
+            _delayedInARow = 0;
+        }
+        else if (waited)
+        {
+            _delayedInARow++;
+        }
+
         if (_delayedInARow > _maxDelayed)
         {
             ProtocolException.Throw(ErrorCode.RateLimited, "sending too fast for too long; slow down");
