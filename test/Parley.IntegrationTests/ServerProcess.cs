@@ -37,6 +37,22 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
+    public int ProcessId => _process!.Id;
+
+    /// <summary>Resident memory of the server process now, from /proc.</summary>
+    public long ResidentBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{ProcessId}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        throw new InvalidOperationException("no VmRSS");
+    }
+
     public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
 
     public static async Task<ServerProcess> StartAsync(string data, params string[] extraArgs)

@@ -264,6 +264,11 @@ internal sealed class ClientConnection
         }
         catch (TimeoutException)
         {
+            if (_session is { } session)
+            {
+                Log.SlowConsumer(_services.Logger, session.User, session.Device);
+            }
+
             Abort(ErrorCode.SlowConsumer, "write timed out");
         }
         finally

@@ -1,0 +1,100 @@
+using System.Buffers;
+using System.Net.Security;
+using System.Net.Sockets;
+using Parley.Protocol;
+using Parley.Protocol.Frames;
+using Parley.Security;
+using Xunit.Abstractions;
+
+namespace Parley.IntegrationTests;
+
+/// <summary>
+/// security.md 11: a client that stops reading is disconnected, the server's memory stays bounded, and nothing is
+/// lost: after reconnecting the client gets every message exactly once.
+/// </summary>
+public sealed class SlowConsumerTests(ITestOutputHelper output) : IDisposable
+{
+    private const int Messages = 100_000;
+    private readonly TempDirectory _dir = new();
+
+    [Fact]
+    public async Task ClientStopsReading_100000MessagesSent_DisconnectedMemoryBoundedAndAllDeliveredOnceAfterReconnect()
+    {
+        await using var server = await ServerProcess.StartAsync(_dir.Sub("data"), "--rate-limit", "0", "--max-unacknowledged", "200000");
+        await using (await LibraryClient.LoginAsync(server, "slow", "setup", register: true))
+        {
+        }
+
+        await using var sender = await LibraryClient.LoginAsync(server, "fast", "laptop", register: true);
+        using var stalled = await LogInAndStopReadingAsync(server, "slow", "phone");
+        var baseline = server.ResidentBytes();
+        var peak = baseline;
+
+        var ids = new MessageId[Messages];
+        using (var window = new SemaphoreSlim(256))
+        {
+            var inFlight = new List<Task>(Messages);
+            for (var i = 0; i < Messages; i++)
+            {
+                await window.WaitAsync();
+                ids[i] = MessageId.NewRandom();
+                inFlight.Add(SendAsync(sender, ids[i], $"m{i}", window));
+                if (i % 5000 == 0)
+                {
+                    peak = Math.Max(peak, server.ResidentBytes());
+                }
+            }
+
+            await Task.WhenAll(inFlight).WaitAsync(TimeSpan.FromMinutes(5));
+        }
+
+        // The stalled session is closed as a slow consumer: wait for the server to say so.
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
+        {
+            while (!server.Log.Contains("Slow consumer slow/phone", StringComparison.Ordinal))
+            {
+                peak = Math.Max(peak, server.ResidentBytes());
+                await Task.Delay(100, deadline.Token);
+            }
+        }
+
+        peak = Math.Max(peak, server.ResidentBytes());
+        output.WriteLine($"server RSS baseline {baseline / 1024 / 1024} MiB, peak growth {(peak - baseline) / 1024 / 1024} MiB");
+        Assert.True(peak - baseline < 50L * 1024 * 1024, $"server RSS grew by {(peak - baseline) / 1024 / 1024} MiB");
+
+        await using var again = await LibraryClient.LoginAsync(server, "slow", "phone");
+        var delivered = await LibraryClient.CatchUpAsync(again);
+        Assert.Equal(Messages, delivered.Count);
+        Assert.Equal(ids.ToHashSet(), delivered.Select(d => d.Id).ToHashSet());
+    }
+
+    private static async Task SendAsync(Client.ParleyConnection sender, MessageId id, string text, SemaphoreSlim window)
+    {
+        try
+        {
+            await sender.SendAsync(id, "slow", text);
+        }
+        finally
+        {
+            window.Release();
+        }
+    }
+
+    /// <summary>A raw client that logs in, asks for its messages, and then never reads again.</summary>
+    private static async Task<IDisposable> LogInAndStopReadingAsync(ServerProcess server, string user, string device)
+    {
+        var tcp = new TcpClient { ReceiveBufferSize = 4096 };
+        await tcp.ConnectAsync("127.0.0.1", server.Port);
+        var tls = new SslStream(tcp.GetStream());
+        await tls.AuthenticateAsClientAsync(new ServerPinValidator(server.Fingerprint).CreateClientOptions("127.0.0.1"));
+        var output = new ArrayBufferWriter<byte>();
+        FrameCodec.Write(output, new HelloFrame(ProtocolVersion.Min, ProtocolVersion.Max, "stalled"));
+        FrameCodec.Write(output, new CredentialsFrame(FrameType.Login, user, Accounts.Password, device));
+        FrameCodec.Write(output, new SequenceFrame(FrameType.Sync, 0));
+        await tls.WriteAsync(output.WrittenMemory);
+        await tls.FlushAsync();
+        return tls; // disposing it (at the end of the test) closes the socket
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
