@@ -26,6 +26,7 @@ public sealed class ParleyConnection : IAsyncDisposable
     private readonly Channel<ServerEvent> _events = Channel.CreateUnbounded<ServerEvent>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly ConcurrentDictionary<MessageId, TaskCompletionSource<SendOkFrame>> _pendingSends = new();
     private readonly ConcurrentQueue<TaskCompletionSource<WhoListFrame>> _pendingWho = new();
+    private readonly ConcurrentQueue<TaskCompletionSource<HistoryPageFrame>> _pendingHistory = new();
     private readonly ProtocolLimits _limits;
     private TaskCompletionSource<Frame>? _pendingControl;
     private Task _readLoop = Task.CompletedTask;
@@ -155,6 +156,19 @@ public sealed class ParleyConnection : IAsyncDisposable
         await WriteAsync(EmptyFrame.Who, cancellationToken).ConfigureAwait(false);
         var list = await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         return list.Users;
+    }
+
+    /// <summary>
+    /// Up to <paramref name="max"/> entries of the user's log below <paramref name="before"/> (0: from the end), oldest
+    /// first, only the conversation with <paramref name="peer"/> when given. History is not acknowledged.
+    /// </summary>
+    public async Task<IReadOnlyList<DeliverFrame>> HistoryAsync(ulong before, int max, string? peer = null, CancellationToken cancellationToken = default)
+    {
+        var completion = new TaskCompletionSource<HistoryPageFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pendingHistory.Enqueue(completion);
+        await WriteAsync(new HistoryFrame(before, (ushort)Math.Clamp(max, 0, HistoryFrame.MaxEntries), peer ?? string.Empty), cancellationToken).ConfigureAwait(false);
+        var page = await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return page.Entries;
     }
 
     public Task PingAsync(ulong nonce, CancellationToken cancellationToken = default) =>
@@ -318,6 +332,11 @@ public sealed class ParleyConnection : IAsyncDisposable
                 who.TrySetException(closed);
             }
 
+            while (_pendingHistory.TryDequeue(out var history))
+            {
+                history.TrySetException(closed);
+            }
+
             _events.Writer.TryWrite(new ClosedEvent(_closeError, failure));
             _events.Writer.TryComplete();
             await _reader.CompleteAsync().ConfigureAwait(false);
@@ -364,6 +383,13 @@ public sealed class ParleyConnection : IAsyncDisposable
                 if (_pendingWho.TryDequeue(out var pendingWho))
                 {
                     pendingWho.TrySetResult(who);
+                }
+
+                break;
+            case HistoryPageFrame page:
+                if (_pendingHistory.TryDequeue(out var pendingHistory))
+                {
+                    pendingHistory.TrySetResult(page);
                 }
 
                 break;

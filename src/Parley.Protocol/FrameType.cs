@@ -14,6 +14,7 @@ public enum FrameType : byte
     Who = 0x13,
     Ping = 0x14,
     Pong = 0x15,
+    History = 0x16,
 
     Welcome = 0x81,
     AuthOk = 0x82,
@@ -22,5 +23,6 @@ public enum FrameType : byte
     Synced = 0x92,
     WhoList = 0x93,
     Presence = 0x94,
+    HistoryPage = 0x95,
     Error = 0xE0,
 }

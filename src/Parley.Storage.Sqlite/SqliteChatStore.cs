@@ -168,6 +168,34 @@ public sealed class SqliteChatStore : IChatStore
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<LogEntry>> ReadHistoryAsync(string owner, ulong before, int max, string? peer, CancellationToken cancellationToken = default)
+    {
+        await using var connection = OpenConnection();
+        await using var query = connection.CreateCommand();
+        query.CommandText = peer is null
+            ? "SELECT seq, id, sender, recipient, time, body FROM log WHERE owner = $owner AND seq < $before ORDER BY seq DESC LIMIT $max"
+            : "SELECT seq, id, sender, recipient, time, body FROM log WHERE owner = $owner AND seq < $before AND (sender = $peer OR recipient = $peer) ORDER BY seq DESC LIMIT $max";
+        query.Parameters.AddWithValue("$owner", owner);
+        query.Parameters.AddWithValue("$before", before == 0 ? long.MaxValue : (long)Math.Min(before, long.MaxValue));
+        query.Parameters.AddWithValue("$max", max);
+        if (peer is not null)
+        {
+            query.Parameters.AddWithValue("$peer", peer);
+        }
+
+        var entries = new List<LogEntry>();
+        await using var reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            entries.Add(new LogEntry(owner, (ulong)reader.GetInt64(0), new MessageId((byte[])reader.GetValue(1)),
+                reader.GetString(2), reader.GetString(3), reader.GetInt64(4), reader.GetString(5)));
+        }
+
+        entries.Reverse();
+        return entries;
+    }
+
+    /// <inheritdoc />
     public async Task<ulong> GetHeadAsync(string owner, CancellationToken cancellationToken = default)
     {
         if (_state.PublishedHeads.TryGetValue(owner, out var head))

@@ -38,6 +38,12 @@ public interface IChatStore : IAsyncDisposable
     /// <summary>Entries of <paramref name="owner"/>'s log with a sequence above <paramref name="after"/>, oldest first, at most <paramref name="max"/>.</summary>
     Task<IReadOnlyList<LogEntry>> ReadLogAsync(string owner, ulong after, int max, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The newest entries of <paramref name="owner"/>'s log with a sequence below <paramref name="before"/>, at most
+    /// <paramref name="max"/>, returned oldest first; only the conversation with <paramref name="peer"/> when given.
+    /// </summary>
+    Task<IReadOnlyList<LogEntry>> ReadHistoryAsync(string owner, ulong before, int max, string? peer, CancellationToken cancellationToken = default);
+
     /// <summary>The last sequence number of <paramref name="owner"/>'s log (0 when empty).</summary>
     Task<ulong> GetHeadAsync(string owner, CancellationToken cancellationToken = default);
 

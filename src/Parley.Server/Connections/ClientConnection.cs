@@ -338,6 +338,8 @@ internal sealed class ClientConnection
                 return Reply(new WhoListFrame(_services.Registry.Online(1000)));
             case EmptyFrame { Kind: FrameType.Logout }:
                 return new ValueTask(LogoutAsync(session));
+            case HistoryFrame history:
+                return new ValueTask(SendHistoryAsync(session, history));
             default:
                 throw new ProtocolException(ErrorCode.ProtocolError, $"{frame.Type} is not allowed here");
         }
@@ -448,6 +450,43 @@ internal sealed class ClientConnection
         {
             _inFlightSends.Release();
         }
+    }
+
+    /// <summary>HISTORY: one page of the user's log below a sequence, cut to fit one frame.</summary>
+    private async Task SendHistoryAsync(Session session, HistoryFrame request)
+    {
+        string? peer = null;
+        if (request.Peer.Length > 0)
+        {
+            if (!Names.TryNormalizeUser(request.Peer, out var normalized))
+            {
+                Send(new HistoryPageFrame(request.Before, [])); // no such conversation can exist
+                return;
+            }
+
+            peer = normalized;
+        }
+
+        var max = Math.Clamp((int)request.Max, 0, HistoryFrame.MaxEntries);
+        var entries = await _services.Store.ReadHistoryAsync(session.User, request.Before, max, peer, _lifetime.Token).ConfigureAwait(false);
+        var page = new List<DeliverFrame>(entries.Count);
+        var budget = Options.Limits.MaxFrameLength - 64;
+        // Newest first when cutting to the frame size, so that the page always ends right below `before`.
+        for (var i = entries.Count - 1; i >= 0; i--)
+        {
+            var entry = entries[i];
+            var frame = new DeliverFrame(entry.Sequence, entry.Id, entry.From, entry.To, entry.Time, entry.Text);
+            budget -= frame.PayloadLength();
+            if (budget < 0)
+            {
+                break;
+            }
+
+            page.Add(frame);
+        }
+
+        page.Reverse();
+        Send(new HistoryPageFrame(request.Before, page));
     }
 
     private async Task LogoutAsync(Session session)
