@@ -9,6 +9,7 @@ public sealed class DeviceTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
+    [Trait("Security", "18")]
     [Fact]
     public async Task TwoDevicesOfOneUser_BothReceiveTheMessage()
     {
@@ -30,6 +31,7 @@ public sealed class DeviceTests : IDisposable
         }
     }
 
+    [Trait("Security", "18")]
     [Fact]
     public async Task SameDevice_LoggingInAgain_OlderSessionClosedWithConflict()
     {
@@ -51,6 +53,7 @@ public sealed class DeviceTests : IDisposable
         Assert.Empty(await LibraryClient.CatchUpAsync(second)); // the new session works
     }
 
+    [Trait("Security", "18")]
     [Fact]
     public async Task ListenFollow_SameHomeLogsInAgain_StopsAndSaysWhy()
     {

@@ -11,6 +11,7 @@ public sealed class DurabilityTests(ITestOutputHelper output) : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
+    [Trait("Security", "21")]
     [Fact]
     public async Task OfflineRecipient_ServerRestartedInBetween_GetsEveryMessageOnceInOrder()
     {
@@ -39,6 +40,7 @@ public sealed class DurabilityTests(ITestOutputHelper output) : IDisposable
     /// security.md 21(b): two senders, 5,000 messages, the server killed with SIGKILL at random moments 20 times and
     /// restarted; every acknowledged message is delivered exactly once and in order, and nothing else is delivered.
     /// </summary>
+    [Trait("Security", "21")]
     [Fact]
     public async Task KillMinus9Loop_TwoSenders5000MessagesTwentyKills_EveryAcknowledgedMessageOnceInOrderNothingElse()
     {

@@ -12,6 +12,7 @@ public sealed class ErrorTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
+    [Trait("Security", "15")]
     [Fact]
     public async Task Login_WrongPasswordOrUnknownUser_SameClearErrorAndServerKeepsServing()
     {
@@ -67,6 +68,7 @@ public sealed class ErrorTests : IDisposable
         Assert.Contains("no acknowledgement", result.Stderr, StringComparison.Ordinal);
     }
 
+    [Trait("Security", "5")]
     [Theory]
     [InlineData(0x80000000u)]
     [InlineData(0xFFFFFFFFu)]
@@ -93,6 +95,7 @@ public sealed class ErrorTests : IDisposable
         Assert.Equal(0, (await Parley.As(alice, null, "send", "echo", "still serving")).ExitCode);
     }
 
+    [Trait("Security", "1")]
     [Fact]
     public async Task Plaintext_HelloWithoutTls_NeverAnsweredInProtocolAndClosed()
     {

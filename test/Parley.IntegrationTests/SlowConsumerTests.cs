@@ -17,6 +17,7 @@ public sealed class SlowConsumerTests(ITestOutputHelper output) : IDisposable
     private const int Messages = 100_000;
     private readonly TempDirectory _dir = new();
 
+    [Trait("Security", "11")]
     [Fact]
     public async Task ClientStopsReading_100000MessagesSent_DisconnectedMemoryBoundedAndAllDeliveredOnceAfterReconnect()
     {

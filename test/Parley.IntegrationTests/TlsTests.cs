@@ -8,6 +8,7 @@ public sealed class TlsTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
+    [Trait("Security", "2")]
     [Fact]
     public async Task Client_ToOwnServer_NegotiatesTls13()
     {
@@ -18,6 +19,7 @@ public sealed class TlsTests : IDisposable
         Assert.Equal(SslProtocols.Tls13, connection.TlsProtocol);
     }
 
+    [Trait("Security", "3")]
     [Fact]
     public async Task Register_UnknownKeyWithoutAcceptNew_RefusedShowingFingerprintAndNothingSent()
     {
@@ -31,6 +33,7 @@ public sealed class TlsTests : IDisposable
         Assert.DoesNotContain("registered", server.Log, StringComparison.Ordinal);
     }
 
+    [Trait("Security", "3")]
     [Fact]
     public async Task ServerKeyChanged_ClientRefusesLoudlyAndSendsNoCredentials()
     {

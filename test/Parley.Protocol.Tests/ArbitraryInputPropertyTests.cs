@@ -15,12 +15,14 @@ public sealed class ArbitraryInputPropertyTests
 
     private static readonly byte[] KnownTypes = Enum.GetValues<FrameType>().Select(t => (byte)t).ToArray();
 
+    [Trait("Security", "7")]
     [Fact]
     public void Decoder_RandomBytes_OnlyProtocolException()
     {
         Gen.Byte.Array[0, 300].Sample(bytes => Assert.True(DecodeAll(bytes) >= 0), iter: 5000);
     }
 
+    [Trait("Security", "7")]
     [Fact]
     public void Decoder_WellFramedRandomPayload_OnlyProtocolException()
     {
@@ -38,6 +40,7 @@ public sealed class ArbitraryInputPropertyTests
         }, iter: 5000);
     }
 
+    [Trait("Security", "7")]
     [Fact]
     public void Decoder_MutatedValidFrames_OnlyProtocolException()
     {

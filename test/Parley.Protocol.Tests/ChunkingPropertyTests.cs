@@ -13,6 +13,7 @@ public sealed class ChunkingPropertyTests
 
     private static readonly Gen<Frame[]> Frames = FrameGen.Any.Array[1, 12];
 
+    [Trait("Security", "6")]
     [Fact]
     public void Decoder_RandomSplitPoints_SameFramesAsEncoded()
     {
@@ -32,6 +33,7 @@ public sealed class ChunkingPropertyTests
         }, iter: 500, print: Describe);
     }
 
+    [Trait("Security", "6")]
     [Fact]
     public void Decoder_OneByteChunks_SameFramesAsEncoded()
     {
@@ -47,6 +49,7 @@ public sealed class ChunkingPropertyTests
         }, iter: 100, print: frames => Describe((frames, Concat(frames), [])));
     }
 
+    [Trait("Security", "6")]
     [Fact]
     public void Decoder_SmallChunkSizes_SameFramesAsEncoded()
     {
@@ -62,6 +65,7 @@ public sealed class ChunkingPropertyTests
         }, iter: 100);
     }
 
+    [Trait("Security", "6")]
     [Fact]
     public void Frame_EncodedThenDecoded_EqualsOriginal()
     {

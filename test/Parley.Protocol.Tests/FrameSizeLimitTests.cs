@@ -8,6 +8,7 @@ public sealed class FrameSizeLimitTests
 {
     private static readonly ProtocolLimits Limits = ProtocolLimits.Default;
 
+    [Trait("Security", "5")]
     [Theory]
     [InlineData(0x80000000u)]
     [InlineData(0xFFFFFFFFu)]
@@ -21,6 +22,7 @@ public sealed class FrameSizeLimitTests
         Assert.Equal(ErrorCode.FrameTooLarge, ex.Code);
     }
 
+    [Trait("Security", "5")]
     [Fact]
     public void TryRead_DeclaredLengthAtLimitWithHeaderOnly_WaitsForBody()
     {
@@ -33,6 +35,7 @@ public sealed class FrameSizeLimitTests
         Assert.Equal(4, buffer.Length);
     }
 
+    [Trait("Security", "5")]
     [Theory]
     [InlineData(0x80000000u)]
     [InlineData(0xFFFFFFFFu)]
@@ -49,6 +52,7 @@ public sealed class FrameSizeLimitTests
         Assert.True(allocated < 64 * 1024, $"rejecting the header allocated {allocated} bytes");
     }
 
+    [Trait("Security", "5")]
     [Fact]
     public void TryRead_HeaderSplitAcrossSegments_ThrowsFrameTooLarge()
     {
@@ -60,6 +64,7 @@ public sealed class FrameSizeLimitTests
         Assert.Equal(ErrorCode.FrameTooLarge, ex.Code);
     }
 
+    [Trait("Security", "5")]
     [Fact]
     public void TryRead_FrameOverSmallMaxFrameLength_ThrowsFrameTooLarge()
     {
@@ -71,6 +76,7 @@ public sealed class FrameSizeLimitTests
         Assert.Equal(ErrorCode.FrameTooLarge, ex.Code);
     }
 
+    [Trait("Security", "5")]
     [Fact]
     public void TryRead_FrameExactlyAtSmallMaxFrameLength_Decodes()
     {
@@ -83,6 +89,7 @@ public sealed class FrameSizeLimitTests
         Assert.Equal<Frame?>(frame, decoded);
     }
 
+    [Trait("Security", "5")]
     [Fact]
     public void TryRead_LoginOverPreAuthLimitWithHeaderOnly_ThrowsFrameTooLarge()
     {
@@ -94,6 +101,7 @@ public sealed class FrameSizeLimitTests
         Assert.Equal(ErrorCode.FrameTooLarge, ex.Code);
     }
 
+    [Trait("Security", "5")]
     [Fact]
     public void Write_FrameOverMaxFrameLength_ThrowsFrameTooLarge()
     {

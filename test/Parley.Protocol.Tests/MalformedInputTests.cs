@@ -11,6 +11,7 @@ public sealed class MalformedInputTests
 
     private const string Magic = "50 52 4C 59";
 
+    [Trait("Security", "5")]
     [Fact]
     public void TryRead_LengthZero_ThrowsMalformed() =>
         AssertRejected(ErrorCode.Malformed, Hex.Parse("00 00 00 00"));
@@ -54,6 +55,7 @@ public sealed class MalformedInputTests
     public void TryRead_EmptyFrameWithPayload_ThrowsMalformed(byte type) =>
         AssertRejected(ErrorCode.Malformed, Raw(type, [0x00]));
 
+    [Trait("Security", "8")]
     [Theory]
     [InlineData("C0 80")] // overlong encoding of U+0000
     [InlineData("ED A0 80")] // encoded surrogate U+D800
@@ -67,6 +69,7 @@ public sealed class MalformedInputTests
         AssertRejected(ErrorCode.BadEncoding, Raw(0x01, payload));
     }
 
+    [Trait("Security", "8")]
     [Theory]
     [InlineData("C0 80")]
     [InlineData("ED A0 80")]

@@ -3,10 +3,12 @@ namespace Parley.Protocol.Tests;
 /// <summary>security.md 8: user names are NFC, lower case, [a-z0-9._-]{1,64}; device ids [A-Za-z0-9._-]{1,64}.</summary>
 public sealed class NamesTests
 {
+    [Trait("Security", "8")]
     [Fact]
     public void NormalizeUser_AliceAndalice_SameAccount() =>
         Assert.Equal(Names.NormalizeUser("alice"), Names.NormalizeUser("Alice"));
 
+    [Trait("Security", "8")]
     [Theory]
     [InlineData("ALICE", "alice")]
     [InlineData("Bob.Smith_2-x", "bob.smith_2-x")]
@@ -16,10 +18,12 @@ public sealed class NamesTests
     public void NormalizeUser_ValidName_ReturnsLowerCase(string input, string expected) =>
         Assert.Equal(expected, Names.NormalizeUser(input));
 
+    [Trait("Security", "8")]
     [Fact]
     public void NormalizeUser_64Chars_Accepted() =>
         Assert.Equal(new string('a', 64), Names.NormalizeUser(new string('A', 64)));
 
+    [Trait("Security", "8")]
     [Fact]
     public void NormalizeUser_65Chars_ThrowsBadId()
     {
@@ -28,6 +32,7 @@ public sealed class NamesTests
         Assert.Equal(ErrorCode.BadId, ex.Code);
     }
 
+    [Trait("Security", "8")]
     [Theory]
     [InlineData("")]
     [InlineData("al ice")]
@@ -49,6 +54,7 @@ public sealed class NamesTests
         Assert.Equal(ErrorCode.BadId, ex.Code);
     }
 
+    [Trait("Security", "8")]
     [Fact]
     public void NormalizeUser_DecomposedAccent_RefusedAfterNfc()
     {
@@ -59,6 +65,7 @@ public sealed class NamesTests
         Assert.False(Names.TryNormalizeUser("Ren\u00E9", out _));
     }
 
+    [Trait("Security", "8")]
     [Fact]
     public void NormalizeUser_KelvinSign_NormalisesToAsciiK()
     {
@@ -67,6 +74,7 @@ public sealed class NamesTests
         Assert.Equal("kelvin", normalized);
     }
 
+    [Trait("Security", "8")]
     [Theory]
     [InlineData("phone")]
     [InlineData("Laptop-2")]
@@ -75,10 +83,12 @@ public sealed class NamesTests
     public void IsValidDevice_AllowedCharacters_True(string device) =>
         Assert.True(Names.IsValidDevice(device));
 
+    [Trait("Security", "8")]
     [Fact]
     public void IsValidDevice_64Chars_True() =>
         Assert.True(Names.IsValidDevice(new string('D', 64)));
 
+    [Trait("Security", "8")]
     [Theory]
     [InlineData("")]
     [InlineData("my phone")]
@@ -88,6 +98,7 @@ public sealed class NamesTests
     public void IsValidDevice_DisallowedCharacters_False(string device) =>
         Assert.False(Names.IsValidDevice(device));
 
+    [Trait("Security", "8")]
     [Fact]
     public void IsValidDevice_65Chars_False() =>
         Assert.False(Names.IsValidDevice(new string('d', 65)));

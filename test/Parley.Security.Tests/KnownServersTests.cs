@@ -5,6 +5,7 @@ public sealed class KnownServersTests
     private const string PinA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     private const string PinB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
+    [Trait("Security", "3")]
     [Fact]
     public void Check_NoPinWithoutAcceptNew_UnknownAndNothingStored()
     {
@@ -16,6 +17,7 @@ public sealed class KnownServersTests
         Assert.False(File.Exists(known.FilePath));
     }
 
+    [Trait("Security", "3")]
     [Fact]
     public void Check_NoPinWithAcceptNew_AcceptedNewAndPersisted()
     {
@@ -30,6 +32,7 @@ public sealed class KnownServersTests
         Assert.Equal($"chat.example:7000 {PinA}\n", File.ReadAllText(path));
     }
 
+    [Trait("Security", "3")]
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -43,6 +46,7 @@ public sealed class KnownServersTests
         Assert.Equal(PinA, new KnownServers(path).Lookup("chat.example:7000"));
     }
 
+    [Trait("Security", "3")]
     [Fact]
     public void Check_PinStoredForOtherPort_UnknownForThisOne()
     {
@@ -54,6 +58,7 @@ public sealed class KnownServersTests
         Assert.Equal(PinDecision.Trusted, known.Check("CHAT.example:7000", PinA.ToUpperInvariant(), acceptNew: false));
     }
 
+    [Trait("Security", "3")]
     [Fact]
     public void Add_DifferentPinStored_ThrowsUntilRemoved()
     {
@@ -69,6 +74,7 @@ public sealed class KnownServersTests
         Assert.Equal(PinB, known.Lookup("chat.example:7000"));
     }
 
+    [Trait("Security", "3")]
     [Fact]
     public void Add_NewFile_Mode0600AndNoTempFilesLeft()
     {
@@ -81,6 +87,7 @@ public sealed class KnownServersTests
         Assert.Equal(["known_servers"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
     }
 
+    [Trait("Security", "3")]
     [Fact]
     public void Add_FileWithCommentsAndJunk_KeepsThemAndIgnoresJunk()
     {
@@ -96,6 +103,7 @@ public sealed class KnownServersTests
         Assert.Equal(PinA, known.Lookup("old:1"));
     }
 
+    [Trait("Security", "3")]
     [Theory]
     [InlineData("host :1")]
     [InlineData("host:1\nevil:2")]
@@ -108,6 +116,7 @@ public sealed class KnownServersTests
         Assert.ThrowsAny<ArgumentException>(() => known.Add(endpoint, PinA));
     }
 
+    [Trait("Security", "3")]
     [Fact]
     public void Check_MalformedFingerprint_Throws()
     {

@@ -7,6 +7,7 @@ public sealed class LoginThrottleTests
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
 
+    [Trait("Security", "16")]
     [Fact]
     public async Task Login_ThirtyWrongPasswords_ThrottledAfterThresholdWithoutHashing()
     {
@@ -42,6 +43,7 @@ public sealed class LoginThrottleTests
         Assert.True(checkTimes[checkTimes.Count / 2] < TimeSpan.FromMilliseconds(5), $"median check took {checkTimes[checkTimes.Count / 2]}");
     }
 
+    [Trait("Security", "16")]
     [Fact]
     public void IsThrottled_OtherAddressAndAccount_Unaffected()
     {
@@ -61,6 +63,7 @@ public sealed class LoginThrottleTests
         Assert.True(throttle.IsThrottled("10.0.0.2", "alice", out _));
     }
 
+    [Trait("Security", "16")]
     [Fact]
     public void IsThrottled_AccountInOtherCase_SameCounter()
     {
@@ -73,6 +76,7 @@ public sealed class LoginThrottleTests
         Assert.True(throttle.IsThrottled("10.0.0.99", "ALICE", out _));
     }
 
+    [Trait("Security", "16")]
     [Fact]
     public void IsThrottled_FewerThanFreeFailures_NotThrottled()
     {
@@ -88,6 +92,7 @@ public sealed class LoginThrottleTests
         Assert.Equal(TimeSpan.FromSeconds(1), retryAfter);
     }
 
+    [Trait("Security", "16")]
     [Fact]
     public void RecordFailure_AfterThreshold_BackoffDoublesUpToCap()
     {
@@ -119,6 +124,7 @@ public sealed class LoginThrottleTests
         Assert.Equal(TimeSpan.FromMinutes(15), capped);
     }
 
+    [Trait("Security", "16")]
     [Fact]
     public void IsThrottled_WindowPassed_CounterReset()
     {
@@ -149,6 +155,7 @@ public sealed class LoginThrottleTests
         Assert.False(throttle.IsThrottled("10.0.0.1", "alice", out _));
     }
 
+    [Trait("Security", "16")]
     [Fact]
     public void IsThrottled_SlowFailuresSpreadBeyondWindow_NeverThrottled()
     {
@@ -161,6 +168,7 @@ public sealed class LoginThrottleTests
         }
     }
 
+    [Trait("Security", "16")]
     [Fact]
     public void RecordSuccess_AfterFailures_ClearsAccountAndAddress()
     {
@@ -180,6 +188,7 @@ public sealed class LoginThrottleTests
         Assert.False(throttle.IsThrottled("10.0.0.1", "alice", out _));
     }
 
+    [Trait("Security", "16")]
     [Fact]
     public void RecordFailure_ManyDistinctKeys_MemoryBounded()
     {
@@ -201,6 +210,7 @@ public sealed class LoginThrottleTests
         Assert.True(throttle.IsThrottled("10.1.9999", "", out _));
     }
 
+    [Trait("Security", "16")]
     [Fact]
     public void IsThrottled_EveryPurgeInterval_SweepsExpiredEntries()
     {
@@ -220,6 +230,7 @@ public sealed class LoginThrottleTests
         Assert.Equal(0, throttle.TrackedKeys);
     }
 
+    [Trait("Security", "16")]
     [Fact]
     public async Task EnterHashingAsync_ManyCallers_AtMostMaxConcurrent()
     {
@@ -247,6 +258,7 @@ public sealed class LoginThrottleTests
         Assert.Equal(2, throttle.AvailableHashSlots);
     }
 
+    [Trait("Security", "16")]
     [Fact]
     public async Task EnterHashingAsync_AllSlotsTaken_WaitsAndHonoursCancellation()
     {

@@ -7,6 +7,7 @@ public sealed class PasswordHasherTests
 {
     internal static readonly PasswordHashOptions Cheap = new() { MemoryKiB = 1024, Iterations = 1 };
 
+    [Trait("Security", "14")]
     [Fact]
     public void Hash_ThenVerifySamePassword_ReturnsTrue()
     {
@@ -15,6 +16,7 @@ public sealed class PasswordHasherTests
         Assert.True(hasher.Verify("correct horse battery staple", phc));
     }
 
+    [Trait("Security", "14")]
     [Fact]
     public void Verify_WrongPassword_ReturnsFalse()
     {
@@ -24,6 +26,7 @@ public sealed class PasswordHasherTests
         Assert.False(hasher.Verify("", phc));
     }
 
+    [Trait("Security", "14")]
     [Fact]
     public void Hash_Always_IsPhcWithParametersAndNoPassword()
     {
@@ -36,6 +39,7 @@ public sealed class PasswordHasherTests
         Assert.DoesNotContain(Convert.ToBase64String(Encoding.UTF8.GetBytes(password)).TrimEnd('='), phc, StringComparison.Ordinal);
     }
 
+    [Trait("Security", "14")]
     [Fact]
     public void Hash_SamePasswordTwice_DiffersBySalt()
     {
@@ -47,6 +51,7 @@ public sealed class PasswordHasherTests
         Assert.True(hasher.Verify("same", second));
     }
 
+    [Trait("Security", "14")]
     [Fact]
     public void Hash_DefaultOptions_UsesOwaspFloorAndVerifies()
     {
@@ -59,6 +64,7 @@ public sealed class PasswordHasherTests
         Assert.False(hasher.NeedsRehash(phc));
     }
 
+    [Trait("Security", "14")]
     [Fact]
     public void Verify_PhcFromAnotherArgon2Implementation_ReturnsTrue()
     {
@@ -71,6 +77,7 @@ public sealed class PasswordHasherTests
         Assert.True(hasher.NeedsRehash(phc));
     }
 
+    [Trait("Security", "14")]
     [Theory]
     [InlineData("")]
     [InlineData("not a hash")]
@@ -93,6 +100,7 @@ public sealed class PasswordHasherTests
         Assert.True(hasher.NeedsRehash(phc));
     }
 
+    [Trait("Security", "14")]
     [Fact]
     public void NeedsRehash_OptionsRaised_ReturnsTrueAndNewHashDoesNot()
     {
@@ -110,6 +118,7 @@ public sealed class PasswordHasherTests
         Assert.True(new PasswordHasher(Cheap with { MemoryKiB = 2048 }).NeedsRehash(phc));
     }
 
+    [Trait("Security", "14")]
     [Fact]
     public void HashCount_HashVerifyAndDummy_EachCountOne()
     {
@@ -127,6 +136,7 @@ public sealed class PasswordHasherTests
         Assert.Equal(4, hasher.HashCount);
     }
 
+    [Trait("Security", "14")]
     [Fact]
     public async Task HashCount_ParallelHashes_CountsEveryOne()
     {
@@ -135,6 +145,7 @@ public sealed class PasswordHasherTests
         Assert.Equal(16, hasher.HashCount);
     }
 
+    [Trait("Security", "14")]
     [Fact]
     public void Verify_ComposedAndDecomposedPassword_Match()
     {
@@ -147,6 +158,7 @@ public sealed class PasswordHasherTests
         Assert.True(hasher.Verify(composed, phc));
     }
 
+    [Trait("Security", "14")]
     [Fact]
     public void Hash_LoneSurrogate_Throws()
     {
@@ -154,6 +166,7 @@ public sealed class PasswordHasherTests
         Assert.Throws<ArgumentException>(() => hasher.Hash("bad\ud800"));
     }
 
+    [Trait("Security", "14")]
     [Fact]
     public void Verify_LoneSurrogate_ReturnsFalseButStillHashes()
     {
@@ -164,6 +177,7 @@ public sealed class PasswordHasherTests
         Assert.Equal(before + 1, hasher.HashCount);
     }
 
+    [Trait("Security", "14")]
     [Fact]
     public void Constructor_UnsupportedParallelism_Throws()
     {

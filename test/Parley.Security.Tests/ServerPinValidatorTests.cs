@@ -15,6 +15,7 @@ public sealed class ServerPinValidatorTests : IDisposable
 
     private string Endpoint => $"127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
 
+    [Trait("Security", "3")]
     [Fact]
     public async Task Handshake_UnknownKeyWithoutAcceptNew_ThrowsAuthenticationException()
     {
@@ -29,6 +30,7 @@ public sealed class ServerPinValidatorTests : IDisposable
         Assert.Null(known.Lookup(Endpoint));
     }
 
+    [Trait("Security", "3")]
     [Fact]
     public async Task Handshake_AcceptNewThenNewServerKey_TrustedOnceThenRefusedAsChanged()
     {
@@ -61,6 +63,7 @@ public sealed class ServerPinValidatorTests : IDisposable
         Assert.Equal(pinned, known.Lookup(Endpoint));
     }
 
+    [Trait("Security", "3")]
     [Fact]
     public async Task Handshake_ProvisionedFingerprint_AcceptsOnlyThatKey()
     {
@@ -78,6 +81,7 @@ public sealed class ServerPinValidatorTests : IDisposable
         Assert.Equal(PinDecision.Changed, wrong.LastDecision);
     }
 
+    [Trait("Security", "3")]
     [Fact]
     public void Constructor_MalformedFingerprint_Throws()
     {

@@ -26,6 +26,7 @@ public sealed class AuthenticationTests
         Assert.Equal(0UL, loggedIn.Head);
     }
 
+    [Trait("Security", "14")]
     [Fact]
     public async Task Register_PasswordStored_AsArgon2idPhcStringNeverInClear()
     {
@@ -52,6 +53,7 @@ public sealed class AuthenticationTests
         }
     }
 
+    [Trait("Security", "15")]
     [Fact]
     public async Task Login_WrongPasswordAndUnknownUser_SameAuthFailedCodeAndMessage()
     {
@@ -72,6 +74,7 @@ public sealed class AuthenticationTests
         Assert.Equal(user, auth.User);
     }
 
+    [Trait("Security", "15")]
     [Fact]
     public async Task Login_UnknownUser_CostsAHashLikeAWrongPassword()
     {
@@ -84,6 +87,7 @@ public sealed class AuthenticationTests
         Assert.Equal(before + 1, server.Server.Hasher.HashCount);
     }
 
+    [Trait("Security", "8")]
     [Fact]
     public async Task Login_NameInOtherCase_SameAccount()
     {

@@ -17,6 +17,7 @@ public sealed class EncodingTests
         new byte[] { 0x68, 0xE2, 0x82 }, // cut short
     };
 
+    [Trait("Security", "8")]
     [Theory]
     [MemberData(nameof(BadUtf8))]
     public async Task Send_TextNotStrictUtf8_BadEncodingClosedAndNothingStored(byte[] bad)
@@ -32,6 +33,7 @@ public sealed class EncodingTests
         Assert.Empty(await server.Store.ReadLogAsync(bob, 0, 100));
     }
 
+    [Trait("Security", "8")]
     [Theory]
     [MemberData(nameof(BadUtf8))]
     public async Task Login_UserNameNotStrictUtf8_BadEncodingAndClosed(byte[] bad)
@@ -44,6 +46,7 @@ public sealed class EncodingTests
         Assert.Equal(ErrorCode.BadEncoding, (await connection.ClosedAsync()).Error?.Code);
     }
 
+    [Trait("Security", "8")]
     [Fact]
     public async Task Send_ValidUtf8WithNulAndBom_DeliveredUnchanged()
     {

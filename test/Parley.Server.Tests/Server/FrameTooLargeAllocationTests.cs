@@ -9,6 +9,7 @@ namespace Parley.Server.Tests.Server;
 [Collection(SerialCollection.Name)]
 public sealed class FrameTooLargeAllocationTests
 {
+    [Trait("Security", "5")]
     [Theory]
     [InlineData(0x8000_0000u)]
     [InlineData(0xFFFF_FFFFu)]

@@ -15,6 +15,7 @@ public sealed class LoginThrottlingTests
     // The throttle's clock stands still, so a backoff never runs out while the test runs, however slow the machine.
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
 
+    [Trait("Security", "16")]
     [Fact]
     public async Task Login_AfterFreeFailuresFromOneAddress_ThrottledWithoutHashingOtherAddressUnaffected()
     {
@@ -50,6 +51,7 @@ public sealed class LoginThrottlingTests
         Assert.Equal(victim, auth.User);
     }
 
+    [Trait("Security", "16")]
     [Fact]
     public async Task Login_AfterFreeFailuresForOneAccount_ThrottledFromAnyAddress()
     {
@@ -75,6 +77,7 @@ public sealed class LoginThrottlingTests
         Assert.Equal(other, auth.User);
     }
 
+    [Trait("Security", "16")]
     [Fact]
     public async Task Login_ThrottleWindowPassed_AcceptedAgain()
     {

@@ -8,6 +8,7 @@ namespace Parley.Server.Tests.Server;
 /// <summary>SEND and live DELIVER between online users (security.md 8, 17, 20).</summary>
 public sealed class MessagingTests
 {
+    [Trait("Security", "17")]
     [Fact]
     public async Task Send_ToOnlineUser_DeliveredWithSenderFromSessionAndSendOk()
     {
@@ -43,6 +44,7 @@ public sealed class MessagingTests
         Assert.Equal(bob, (await bobConnection.NextMessageAsync()).To);
     }
 
+    [Trait("Security", "17")]
     [Fact]
     public async Task Deliver_FrameFromClientClaimingAnotherSender_RefusedAndNothingDelivered()
     {
@@ -65,6 +67,7 @@ public sealed class MessagingTests
         Assert.Equal((marker, carol), (first.Id, first.From));
     }
 
+    [Trait("Security", "20")]
     [Fact]
     public async Task Send_RetriedWithSameIdAndContent_IdenticalSendOkAndOneCopy()
     {
@@ -86,6 +89,7 @@ public sealed class MessagingTests
         Assert.Single(await server.Store.ReadLogAsync(bob, 0, 100), e => e.Id == id);
     }
 
+    [Trait("Security", "20")]
     [Fact]
     public async Task Send_RetriedOnANewConnection_IdenticalSendOk()
     {

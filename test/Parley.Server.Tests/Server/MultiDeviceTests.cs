@@ -6,6 +6,7 @@ namespace Parley.Server.Tests.Server;
 /// <summary>security.md 18: every device of a user receives; a second login of one device replaces the first.</summary>
 public sealed class MultiDeviceTests
 {
+    [Trait("Security", "18")]
     [Fact]
     public async Task Send_ToUserWithTwoDevices_BothReceiveTheSameEntry()
     {
@@ -26,6 +27,7 @@ public sealed class MultiDeviceTests
         Assert.Equal(id, onPhone.Id);
     }
 
+    [Trait("Security", "18")]
     [Fact]
     public async Task Login_SameDeviceAgain_OldSessionConflictAndUnackedMessagesReachTheNewOne()
     {
@@ -74,6 +76,8 @@ public sealed class MultiDeviceTests
         Assert.Equal(later, (await newPhone.NextMessageAsync()).Id);
     }
 
+    [Trait("Security", "12")]
+    [Trait("Security", "18")]
     [Fact]
     public async Task Login_DeviceBeyondMaxDevicesPerUser_TooManySessionsAndClosed()
     {

@@ -6,6 +6,7 @@ namespace Parley.Server.Tests.Server;
 /// <summary>Messages to an offline user wait in their log and come back through SYNC (protocol §5.4).</summary>
 public sealed class OfflineDeliveryTests
 {
+    [Trait("Security", "22")]
     [Fact]
     public async Task Sync_AfterMessagesWhileOffline_AllInOrderThenSyncedAndCatchUpFromAck()
     {
@@ -43,6 +44,7 @@ public sealed class OfflineDeliveryTests
         Assert.Equal(20UL, restHead);
     }
 
+    [Trait("Security", "22")]
     [Fact]
     public async Task Sync_AfterAboveHead_TreatedAsHeadAndThenLive()
     {
@@ -63,6 +65,7 @@ public sealed class OfflineDeliveryTests
         Assert.Equal((live, 2UL), (next.Id, next.Sequence));
     }
 
+    [Trait("Security", "22")]
     [Fact]
     public async Task Sync_SentTwice_ProtocolErrorAndClosed()
     {
@@ -75,6 +78,7 @@ public sealed class OfflineDeliveryTests
         Assert.Equal(ErrorCode.ProtocolError, (await connection.ClosedAsync()).Error?.Code);
     }
 
+    [Trait("Security", "22")]
     [Fact]
     public async Task Deliver_BeforeSync_NothingPushed()
     {

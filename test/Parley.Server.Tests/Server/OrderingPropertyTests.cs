@@ -20,6 +20,7 @@ public sealed class OrderingPropertyTests
     private static readonly Gen<(int[] Sends, int[] ReconnectPercents, int[] AckModes)> Scenarios =
         Gen.Select(Gen.Int[1, 12].Array[1, 3], Gen.Int[0, 100].Array[0, 5], Gen.Int[0, 2].Array[5]);
 
+    [Trait("Security", "23")]
     [Fact]
     public async Task Delivery_RandomInterleavingsAndReconnects_OrderedCompleteAndExactlyTheAcknowledgedSends()
     {

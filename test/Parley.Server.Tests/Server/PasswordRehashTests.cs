@@ -10,6 +10,7 @@ public sealed class PasswordRehashTests
 {
     private static readonly PasswordHasher Older = new(new PasswordHashOptions { MemoryKiB = 512, Iterations = 1 });
 
+    [Trait("Security", "14")]
     [Fact]
     public async Task Login_StoredHashWithOlderParameters_RewrittenWithCurrentOnes()
     {
@@ -28,6 +29,7 @@ public sealed class PasswordRehashTests
         Assert.Equal(user, again.User);
     }
 
+    [Trait("Security", "14")]
     [Fact]
     public async Task Login_WrongPasswordWithOlderHash_HashUnchanged()
     {

@@ -11,6 +11,7 @@ public sealed class PreAuthLimitsTests
 {
     public static TheoryData<string> PostAuthFrames => ["send", "ack", "sync", "who", "logout", "hello"];
 
+    [Trait("Security", "9")]
     [Theory]
     [MemberData(nameof(PostAuthFrames))]
     public async Task Frame_NeedingLoginBeforeLogin_NotAuthenticatedAndClosed(string kind)
@@ -34,6 +35,7 @@ public sealed class PreAuthLimitsTests
         Assert.Equal(ErrorCode.NotAuthenticated, closed.Error?.Code);
     }
 
+    [Trait("Security", "9")]
     [Fact]
     public async Task Send_BeforeLogin_FailsAndNotDelivered()
     {
@@ -49,6 +51,7 @@ public sealed class PreAuthLimitsTests
         Assert.Empty((await bobConnection.SyncAllAsync(0)).Messages);
     }
 
+    [Trait("Security", "9")]
     [Fact]
     public async Task Ping_BeforeLogin_AllowedAndConnectionStaysUsable()
     {
@@ -61,6 +64,8 @@ public sealed class PreAuthLimitsTests
         Assert.False(string.IsNullOrEmpty(auth.User));
     }
 
+    [Trait("Security", "5")]
+    [Trait("Security", "9")]
     [Theory]
     [InlineData(0x8000_0000u)]
     [InlineData(0xFFFF_FFFFu)]
@@ -83,6 +88,7 @@ public sealed class PreAuthLimitsTests
         Assert.True(ok.Sequence > 0);
     }
 
+    [Trait("Security", "9")]
     [Fact]
     public async Task Frame_FullBodyOverFourKiBBeforeLogin_FrameTooLarge()
     {
@@ -99,6 +105,8 @@ public sealed class PreAuthLimitsTests
         Assert.Equal(ErrorCode.FrameTooLarge, (await connection.ClosedAsync()).Error?.Code);
     }
 
+    [Trait("Security", "5")]
+    [Trait("Security", "9")]
     [Fact]
     public async Task FrameHeader_OverOneMiBAfterLogin_FrameTooLargeAndClosed()
     {
@@ -113,6 +121,7 @@ public sealed class PreAuthLimitsTests
         Assert.Equal(ErrorCode.FrameTooLarge, (await connection.ClosedAsync()).Error?.Code);
     }
 
+    [Trait("Security", "9")]
     [Fact]
     public async Task Frame_OverFourKiBAfterLogin_Accepted()
     {

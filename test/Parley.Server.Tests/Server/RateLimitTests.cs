@@ -9,6 +9,7 @@ namespace Parley.Server.Tests.Server;
 /// <summary>security.md 10: excess is delayed, a sustained flood is closed with RateLimited, others are unaffected.</summary>
 public sealed class RateLimitTests
 {
+    [Trait("Security", "10")]
     [Fact]
     public async Task Send_FloodOf10000Frames_AcceptedWithinBurstPlusRateThenRateLimitedAndClosed()
     {
@@ -39,6 +40,7 @@ public sealed class RateLimitTests
         await Task.WhenAny(write, Task.Delay(Events.Timeout));
     }
 
+    [Trait("Security", "10")]
     [Fact]
     public async Task Send_PacedClientOverTheRate_OnlyDelayedNeverClosed()
     {

@@ -6,6 +6,7 @@ namespace Parley.Server.Tests.Server;
 /// <summary>security.md 22: acknowledgements by the recipient, and redelivery of what it did not acknowledge.</summary>
 public sealed class RecipientAckTests
 {
+    [Trait("Security", "22")]
     [Fact]
     public async Task Ack_AboveLastDeliveredSequence_ProtocolErrorAndClosed()
     {
@@ -24,6 +25,7 @@ public sealed class RecipientAckTests
         Assert.Equal(ErrorCode.ProtocolError, (await bobConnection.ClosedAsync()).Error?.Code);
     }
 
+    [Trait("Security", "22")]
     [Fact]
     public async Task Ack_UpToLastDelivered_AcceptedAndConnectionStaysOpen()
     {
@@ -40,6 +42,7 @@ public sealed class RecipientAckTests
         Assert.NotNull(await bobConnection.WhoAsync().WaitAsync(Events.Timeout));
     }
 
+    [Trait("Security", "22")]
     [Fact]
     public async Task Ack_BeforeAnyDeliver_OnlyZeroAllowed()
     {
@@ -57,6 +60,7 @@ public sealed class RecipientAckTests
         Assert.Equal(ErrorCode.ProtocolError, (await bobConnection.ClosedAsync()).Error?.Code);
     }
 
+    [Trait("Security", "22")]
     [Fact]
     public async Task Reconnect_AfterReceivingWithoutAck_SameMessagesRedelivered()
     {
@@ -90,6 +94,7 @@ public sealed class RecipientAckTests
         Assert.All(again, m => Assert.Equal(alice, m.From));
     }
 
+    [Trait("Security", "22")]
     [Fact]
     public async Task Ack_Sent_CursorSavedForTheDevice()
     {

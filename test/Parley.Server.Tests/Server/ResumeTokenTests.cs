@@ -7,6 +7,7 @@ namespace Parley.Server.Tests.Server;
 /// <summary>security.md 19: resume tokens rotate on every use and are bound to their (user, device).</summary>
 public sealed class ResumeTokenTests
 {
+    [Trait("Security", "19")]
     [Fact]
     public async Task Resume_WithTokenFromAuthOk_LogsInAndIssuesANewToken()
     {
@@ -24,6 +25,7 @@ public sealed class ResumeTokenTests
         Assert.NotNull(await connection.WhoAsync().WaitAsync(Events.Timeout));
     }
 
+    [Trait("Security", "19")]
     [Fact]
     public async Task Resume_OldTokenAfterRotation_AuthFailedWhileTheNewOneWorks()
     {
@@ -43,6 +45,7 @@ public sealed class ResumeTokenTests
         Assert.Equal(user, resumed.User);
     }
 
+    [Trait("Security", "19")]
     [Fact]
     public async Task Resume_TokenWithAnotherDevice_AuthFailedAndTokenConsumed()
     {
@@ -59,6 +62,7 @@ public sealed class ResumeTokenTests
         Assert.Equal(ErrorCode.AuthFailed, rightDeviceAfterwards.Code);
     }
 
+    [Trait("Security", "19")]
     [Fact]
     public async Task Resume_TokenWithAnotherUser_AuthFailed()
     {
@@ -75,6 +79,7 @@ public sealed class ResumeTokenTests
         Assert.Equal(ErrorCode.AuthFailed, error.Code);
     }
 
+    [Trait("Security", "19")]
     [Fact]
     public async Task Resume_AfterLogout_AuthFailed()
     {

@@ -7,6 +7,7 @@ namespace Parley.Server.Tests.Server;
 /// <summary>security.md 20 and 21: what got SEND_OK survives a restart, and a retry after it is still deduplicated.</summary>
 public sealed class ServerRestartTests
 {
+    [Trait("Security", "20")]
     [Fact]
     public async Task Send_RetriedAfterServerRestart_IdenticalSendOkAndOneCopy()
     {

@@ -10,6 +10,7 @@ public sealed class ServerTimeoutTests
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
 
+    [Trait("Security", "9")]
     [Fact]
     public async Task Login_NotFinishedWithinLoginTimeout_TimeoutAndClosed()
     {

@@ -10,6 +10,7 @@ namespace Parley.Server.Tests.Server;
 /// <summary>security.md 2: a TCP connection that never starts TLS is closed at the handshake deadline, not kept.</summary>
 public sealed class TlsHandshakeTimeoutTests
 {
+    [Trait("Security", "2")]
     [Fact]
     public async Task Connection_SendsNothingAfterTcpConnect_ClosedAtTheHandshakeDeadline()
     {

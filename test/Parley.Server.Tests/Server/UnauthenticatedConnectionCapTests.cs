@@ -5,6 +5,7 @@ namespace Parley.Server.Tests.Server;
 /// <summary>security.md 9: at most 8 connections per address may be waiting to log in.</summary>
 public sealed class UnauthenticatedConnectionCapTests
 {
+    [Trait("Security", "9")]
     [Fact]
     public async Task Connect_NinthUnauthenticatedFromOneAddress_RefusedWhileOtherAddressSucceeds()
     {

@@ -6,6 +6,7 @@ namespace Parley.Server.Tests.Storage;
 /// <summary>security.md 21a: every connection the store uses runs in WAL mode with synchronous=FULL.</summary>
 public sealed class SqliteConnectionSettingsTests
 {
+    [Trait("Security", "21")]
     [Fact]
     public async Task OpenConnection_SeveralAtOnceAndAfterPoolReuse_AllWalWithSynchronousFull()
     {
@@ -26,6 +27,7 @@ public sealed class SqliteConnectionSettingsTests
         }
     }
 
+    [Trait("Security", "21")]
     [Fact]
     public async Task OpenConnection_PooledConnectionWasWeakened_SynchronousFullAgain()
     {
@@ -43,6 +45,7 @@ public sealed class SqliteConnectionSettingsTests
         AssertDurable(reused);
     }
 
+    [Trait("Security", "21")]
     [Fact]
     public async Task OpenConnection_AfterReopeningTheFile_WalWithSynchronousFull()
     {

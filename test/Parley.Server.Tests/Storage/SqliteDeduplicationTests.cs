@@ -10,6 +10,7 @@ public sealed class SqliteDeduplicationTests
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
 
+    [Trait("Security", "20")]
     [Fact]
     public async Task AppendAsync_SameIdSameContent_DuplicateWithOriginalSequenceAndTime()
     {
@@ -30,6 +31,7 @@ public sealed class SqliteDeduplicationTests
         Assert.Single(await temp.Store.ReadLogAsync("alice", 0, 100), e => e.Id == id);
     }
 
+    [Trait("Security", "20")]
     [Fact]
     public async Task AppendAsync_SameIdAfterReopeningTheFile_DuplicateWithOriginalSequenceAndTime()
     {
@@ -48,6 +50,7 @@ public sealed class SqliteDeduplicationTests
         Assert.Equal(1UL, await temp.Store.GetHeadAsync("bob"));
     }
 
+    [Trait("Security", "20")]
     [Fact]
     public async Task AppendAsync_SameIdDifferentTextOrRecipient_IdReusedAndNothingStored()
     {
@@ -66,6 +69,7 @@ public sealed class SqliteDeduplicationTests
         Assert.Single(await temp.Store.ReadLogAsync("alice", 0, 100));
     }
 
+    [Trait("Security", "20")]
     [Fact]
     public async Task AppendAsync_SameIdFromAnotherSender_StoredSeparately()
     {
@@ -81,6 +85,7 @@ public sealed class SqliteDeduplicationTests
         Assert.Equal(["alice", "carol"], (await temp.Store.ReadLogAsync("bob", 0, 100)).Select(e => e.From));
     }
 
+    [Trait("Security", "20")]
     [Fact]
     public async Task AppendAsync_UnknownRecipient_UnknownRecipientAndNothingStored()
     {

@@ -10,6 +10,7 @@ namespace Parley.Server.Tests.Storage;
 /// </summary>
 public sealed class SqliteQuotaOwnCopiesTests
 {
+    [Trait("Security", "13")]
     [Fact]
     public async Task AppendAsync_RecipientOnlySentMessages_NotQueueFull()
     {

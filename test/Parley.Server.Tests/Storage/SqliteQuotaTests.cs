@@ -9,6 +9,7 @@ public sealed class SqliteQuotaTests
 {
     private static readonly StoreLimits FiveUnacknowledged = new() { MaxUnacknowledgedPerUser = 5 };
 
+    [Trait("Security", "13")]
     [Fact]
     public async Task AppendAsync_PastTheQuota_QueueFullAndLogUnchanged()
     {
@@ -28,6 +29,7 @@ public sealed class SqliteQuotaTests
         Assert.Equal(5, (await temp.Store.ReadLogAsync("alice", 0, 100)).Count);
     }
 
+    [Trait("Security", "13")]
     [Fact]
     public async Task AppendAsync_AfterRecipientDeviceAcknowledges_AcceptedUpToTheQuotaAgain()
     {
@@ -51,6 +53,7 @@ public sealed class SqliteQuotaTests
         Assert.Equal(8UL, await temp.Store.GetHeadAsync("bob"));
     }
 
+    [Trait("Security", "13")]
     [Fact]
     public async Task AppendAsync_QuotaSurvivesReopen_QueueFull()
     {
