@@ -5,7 +5,7 @@ namespace Parley.Cli;
 /// <summary>Reads a password: from the first line of stdin with --password-stdin, else from the terminal without echo.</summary>
 internal static class PasswordInput
 {
-    public static string Read(bool fromStdin, bool confirm)
+    public static string Read(bool fromStdin, bool confirm, string label = "Password: ")
     {
         if (fromStdin)
         {
@@ -18,8 +18,8 @@ internal static class PasswordInput
             throw new UserError("standard input is not a terminal: pass the password with --password-stdin");
         }
 
-        var password = Prompt("Password: ");
-        if (confirm && Prompt("Password again: ") != password)
+        var password = Prompt(label);
+        if (confirm && Prompt("Again: ") != password)
         {
             throw new UserError("the passwords differ");
         }

@@ -9,6 +9,7 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(AccountCommands.Register());
 root.Subcommands.Add(AccountCommands.Login());
 root.Subcommands.Add(AccountCommands.Logout());
+root.Subcommands.Add(PasswdCommand.Create());
 root.Subcommands.Add(SendCommand.Create());
 root.Subcommands.Add(ListenCommand.Create());
 root.Subcommands.Add(WhoCommand.Create());

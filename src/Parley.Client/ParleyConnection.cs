@@ -114,6 +114,13 @@ public sealed class ParleyConnection : IAsyncDisposable
     public Task<AuthOkFrame> LoginAsync(string user, string password, string device, CancellationToken cancellationToken = default) =>
         AuthenticateAsync(new CredentialsFrame(FrameType.Login, user, password, device), cancellationToken);
 
+    /// <summary>
+    /// Changes the account's password (logged in only). Every token of the user is revoked and their other sessions
+    /// closed; the returned AUTH_OK carries this device's new token.
+    /// </summary>
+    public Task<AuthOkFrame> ChangePasswordAsync(string current, string replacement, CancellationToken cancellationToken = default) =>
+        AuthenticateAsync(new ChangePasswordFrame(current, replacement), cancellationToken);
+
     public Task<AuthOkFrame> ResumeAsync(string user, byte[] token, string device, CancellationToken cancellationToken = default) =>
         AuthenticateAsync(new ResumeFrame(user, token, device), cancellationToken);
 

@@ -28,6 +28,8 @@ public enum ErrorCode : ushort
     TooManySessions = 15,
     /// <summary>REGISTER with a password shorter than the server's minimum.</summary>
     WeakPassword = 16,
+    /// <summary>The account's password was changed from another session; this one is closed and its token revoked.</summary>
+    PasswordChanged = 17,
     /// <summary>The recipient of a message does not exist.</summary>
     UnknownUser = 20,
     /// <summary>A message id was reused by the same sender for different content.</summary>

@@ -104,6 +104,7 @@ public static class FrameCodec
             FrameType.WhoList => WhoListFrame.Read(ref reader),
             FrameType.Presence => PresenceFrame.Read(ref reader),
             FrameType.History => HistoryFrame.Read(ref reader),
+            FrameType.ChangePassword => ChangePasswordFrame.Read(ref reader),
             FrameType.HistoryPage => HistoryPageFrame.Read(ref reader, limits),
             FrameType.Error => ErrorFrame.Read(ref reader),
             _ => throw new ProtocolException(ErrorCode.UnknownFrameType, $"unknown frame type 0x{(byte)type:x2}"),

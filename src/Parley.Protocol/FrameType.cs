@@ -15,6 +15,7 @@ public enum FrameType : byte
     Ping = 0x14,
     Pong = 0x15,
     History = 0x16,
+    ChangePassword = 0x17,
 
     Welcome = 0x81,
     AuthOk = 0x82,

@@ -28,6 +28,7 @@ internal static class SampleFrames
         [FrameType.WhoList] = new WhoListFrame([new OnlineUser("alice", 2), new OnlineUser("echo", 1), new OnlineUser("zoë", ushort.MaxValue)]),
         [FrameType.Presence] = new PresenceFrame("bob", Online: true),
         [FrameType.History] = new HistoryFrame(100, 50, "bob"),
+        [FrameType.ChangePassword] = new ChangePasswordFrame("old pässword", "new pässword 🔑"),
         [FrameType.HistoryPage] = new HistoryPageFrame(100, [new DeliverFrame(98, Id, "alice", "bob", 5, "older ✓"), new DeliverFrame(99, Id, "bob", "alice", 6, "")]),
         [FrameType.Error] = new ErrorFrame(ErrorCode.IdReused, Id, "message id reused for different content"),
     };

@@ -136,6 +136,39 @@ internal sealed class Authenticator(IChatStore store, PasswordHasher hasher, Log
         return AuthResult.Ok(user, frame.Device);
     }
 
+    /// <summary>Checks the current password like a login, stores the new one's hash and revokes every token of the user.</summary>
+    public async Task<AuthResult> ChangePasswordAsync(string user, ChangePasswordFrame change, string address, CancellationToken cancellationToken)
+    {
+        if (change.Replacement.Length < options.MinPasswordLength)
+        {
+            return AuthResult.Fail(ErrorCode.WeakPassword, $"password too short: at least {options.MinPasswordLength} characters");
+        }
+
+        if (throttle.IsThrottled(address, user, out var retryAfter))
+        {
+            return Throttled(retryAfter);
+        }
+
+        var stored = await store.GetPasswordHashAsync(user, cancellationToken).ConfigureAwait(false);
+        string replacement;
+        using (await throttle.EnterHashingAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (stored is null || !hasher.Verify(change.Current, stored))
+            {
+                throttle.RecordFailure(address, user);
+                metrics.LoginFailures.Add(1);
+                return AuthResult.Fail(ErrorCode.AuthFailed, "the current password is wrong");
+            }
+
+            replacement = hasher.Hash(change.Replacement);
+        }
+
+        throttle.RecordSuccess(address, user);
+        await store.SetPasswordHashAsync(user, replacement, cancellationToken).ConfigureAwait(false);
+        await store.RevokeTokensAsync(user, device: null, cancellationToken).ConfigureAwait(false);
+        return AuthResult.Ok(user, string.Empty);
+    }
+
     /// <summary>Makes the next resume token of a device; only its hash is stored.</summary>
     public async Task<byte[]> IssueTokenAsync(string user, string device, CancellationToken cancellationToken)
     {

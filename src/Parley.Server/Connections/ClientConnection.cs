@@ -340,6 +340,8 @@ internal sealed class ClientConnection
                 return new ValueTask(LogoutAsync(session));
             case HistoryFrame history:
                 return new ValueTask(SendHistoryAsync(session, history));
+            case ChangePasswordFrame change:
+                return new ValueTask(ChangePasswordAsync(session, change));
             default:
                 throw new ProtocolException(ErrorCode.ProtocolError, $"{frame.Type} is not allowed here");
         }
@@ -450,6 +452,25 @@ internal sealed class ClientConnection
         {
             _inFlightSends.Release();
         }
+    }
+
+    /// <summary>
+    /// CHANGE_PASSWORD: checked like a login (throttled, hashed under the cap); on success every token of the user is
+    /// revoked, the user's other sessions are closed, and this device gets a new token in AUTH_OK.
+    /// </summary>
+    private async Task ChangePasswordAsync(Session session, ChangePasswordFrame change)
+    {
+        var result = await _services.Authenticator.ChangePasswordAsync(session.User, change, _address, _lifetime.Token).ConfigureAwait(false);
+        if (!result.Succeeded)
+        {
+            Send(new ErrorFrame(result.Error, MessageId.None, result.Message));
+            return;
+        }
+
+        _services.Registry.CloseOthers(session, ErrorCode.PasswordChanged, "the password was changed; log in again");
+        var token = await _services.Authenticator.IssueTokenAsync(session.User, session.Device, _lifetime.Token).ConfigureAwait(false);
+        var head = await _services.Store.GetHeadAsync(session.User, _lifetime.Token).ConfigureAwait(false);
+        Send(new AuthOkFrame(session.User, session.Device, token, head));
     }
 
     /// <summary>HISTORY: one page of the user's log below a sequence, cut to fit one frame.</summary>

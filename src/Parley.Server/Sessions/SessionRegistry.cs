@@ -75,6 +75,21 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
         metrics.SessionClosed();
     }
 
+    /// <summary>Closes every session of <paramref name="session"/>'s user except that one.</summary>
+    public void CloseOthers(Session session, ErrorCode code, string reason)
+    {
+        List<Session> others;
+        lock (_lock)
+        {
+            others = _byUser.TryGetValue(session.User, out var sessions) ? sessions.Where(s => s != session).ToList() : [];
+        }
+
+        foreach (var other in others)
+        {
+            other.Connection.Abort(code, reason);
+        }
+    }
+
     /// <summary>The router: hands each committed entry to the online sessions of its owner. Runs on the store's writer thread.</summary>
     public void OnCommitted(IReadOnlyList<LogEntry> entries)
     {
