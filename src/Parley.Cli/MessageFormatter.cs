@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Parley.Client;
+using Parley.Protocol;
 using Parley.Protocol.Frames;
 
 namespace Parley.Cli;
@@ -16,7 +18,18 @@ internal static class MessageFormatter
         return string.Create(CultureInfo.InvariantCulture, $"[{time:yyyy-MM-dd HH:mm:ss}] {message.From} -> {message.To}: {text}");
     }
 
-    public static string Json(DeliverFrame message)
+    /// <summary>An entry; a file offer is shown with its name made safe to print and the command that fetches it.</summary>
+    public static string Text(MessageEvent entry) => entry.File is { } offer
+        ? Text(entry.Message with
+        {
+            Text = $"offers file \"{Client.Files.FileNameSanitizer.Sanitize(offer.Name)}\" ({offer.Size} bytes); get it with: parley get {offer.FileId}",
+        })
+        : Text(entry.Message);
+
+    /// <summary>An entry as JSON; a file offer adds a "file" object (id, name as sent, size, sha256).</summary>
+    public static string Json(MessageEvent entry) => Json(entry.Message, entry.File);
+
+    public static string Json(DeliverFrame message, FileOffer? file = null)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
@@ -28,6 +41,16 @@ internal static class MessageFormatter
             writer.WriteNumber("sequence", message.Sequence);
             writer.WriteString("time", DateTimeOffset.FromUnixTimeMilliseconds(message.Time));
             writer.WriteString("text", message.Text);
+            if (file is not null)
+            {
+                writer.WriteStartObject("file");
+                writer.WriteString("id", file.FileId.ToString());
+                writer.WriteString("name", file.Name);
+                writer.WriteNumber("size", file.Size);
+                writer.WriteString("sha256", Convert.ToHexStringLower(file.Sha256));
+                writer.WriteEndObject();
+            }
+
             writer.WriteEndObject();
         }
 

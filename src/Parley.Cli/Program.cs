@@ -14,6 +14,8 @@ root.Subcommands.Add(SendCommand.Create());
 root.Subcommands.Add(ListenCommand.Create());
 root.Subcommands.Add(WhoCommand.Create());
 root.Subcommands.Add(ChatCommand.Create());
+root.Subcommands.Add(FileCommands.SendFile());
+root.Subcommands.Add(FileCommands.Get());
 
 // Signals are handled by each command (ShutdownSignal), so that shutdown is clean rather than a forced exit.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);

@@ -42,18 +42,40 @@ internal static class ServeCommand
             DefaultValueFactory = _ => new ServerOptions().RateLimitBurst,
         };
 
+        var maxFile = new Option<long>("--max-file-bytes")
+        {
+            Description = "Largest file a user may send; a larger declared size is refused before any byte is written",
+            DefaultValueFactory = _ => new ServerOptions().MaxFileBytes,
+        };
+        var fileQuota = new Option<long>("--file-quota-bytes")
+        {
+            Description = "Bytes of files one user may have waiting to be fetched",
+            DefaultValueFactory = _ => new ServerOptions().FileQuotaBytesPerUser,
+        };
+        var fileRetention = new Option<double>("--file-retention-days")
+        {
+            Description = "Days an uploaded file is kept for its recipient",
+            DefaultValueFactory = _ => new ServerOptions().FileRetention.TotalDays,
+        };
+
         var command = new Command("serve", "Run the server (TLS, embedded SQLite store). Ctrl+C or SIGTERM stops it cleanly.")
         {
-            data, listen, noRegistration, logLevel, maxDevices, maxUnread, rateLimit, rateBurst,
+            data, listen, noRegistration, logLevel, maxDevices, maxUnread, rateLimit, rateBurst, maxFile, fileQuota, fileRetention,
         };
         command.SetAction((parse, _) => ErrorReporter.RunAsync(() => RunAsync(
             parse.GetValue(data)!, parse.GetValue(listen)!, !parse.GetValue(noRegistration), parse.GetValue(logLevel),
-            parse.GetValue(maxDevices), parse.GetValue(maxUnread), parse.GetValue(rateLimit), parse.GetValue(rateBurst))));
+            parse.GetValue(maxDevices), parse.GetValue(maxUnread), parse.GetValue(rateLimit), parse.GetValue(rateBurst),
+            new ServerOptions
+            {
+                MaxFileBytes = parse.GetValue(maxFile),
+                FileQuotaBytesPerUser = parse.GetValue(fileQuota),
+                FileRetention = TimeSpan.FromDays(parse.GetValue(fileRetention)),
+            })));
         return command;
     }
 
     private static async Task<int> RunAsync(string data, string listen, bool allowRegistration, LogLevel level, int maxDevices, int maxUnread,
-        int rateLimit, int rateBurst)
+        int rateLimit, int rateBurst, ServerOptions fileLimits)
     {
         using var signal = new ShutdownSignal();
         var endPoint = ParseEndPoint(listen);
@@ -68,8 +90,9 @@ internal static class ServeCommand
         {
             Limits = new Storage.StoreLimits { MaxUnacknowledgedPerUser = maxUnread },
         });
-        var options = new ServerOptions
+        var options = fileLimits with
         {
+            FilesPath = Path.Combine(data, "files"),
             Listen = endPoint,
             AllowRegistration = allowRegistration,
             MaxDevicesPerUser = maxDevices,

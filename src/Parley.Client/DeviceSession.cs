@@ -153,7 +153,13 @@ public sealed class DeviceSession : IAsyncDisposable
     /// <paramref name="onMessage"/> exactly once and in order, acknowledge and save the cursor after each burst, and
     /// reconnect with backoff when the connection drops. Without <paramref name="follow"/> it returns once caught up.
     /// </summary>
-    public async Task ReceiveAsync(Func<DeliverFrame, ValueTask> onMessage, Action<ServerEvent>? onEvent, bool follow, CancellationToken cancellationToken = default)
+    public Task ReceiveAsync(Func<DeliverFrame, ValueTask> onMessage, Action<ServerEvent>? onEvent, bool follow, CancellationToken cancellationToken = default) =>
+        ReceiveEntriesAsync(entry => onMessage(entry.Message), onEvent, follow, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ReceiveAsync"/>, with the whole <see cref="MessageEvent"/> (file offers have <see cref="MessageEvent.File"/>).
+    /// </summary>
+    public async Task ReceiveEntriesAsync(Func<MessageEvent, ValueTask> onEntry, Action<ServerEvent>? onEvent, bool follow, CancellationToken cancellationToken = default)
     {
         var backoff = TimeSpan.FromMilliseconds(250);
         while (true)
@@ -188,10 +194,10 @@ public sealed class DeviceSession : IAsyncDisposable
             {
                 switch (serverEvent)
                 {
-                    case MessageEvent { Message: var message }:
+                    case MessageEvent { Message: var message } entry:
                         if (message.Sequence > Cursor)
                         {
-                            await onMessage(message).ConfigureAwait(false);
+                            await onEntry(entry).ConfigureAwait(false);
                             Cursor = message.Sequence;
                         }
 

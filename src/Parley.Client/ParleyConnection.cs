@@ -28,6 +28,12 @@ public sealed class ParleyConnection : IAsyncDisposable
     private readonly ConcurrentQueue<TaskCompletionSource<WhoListFrame>> _pendingWho = new();
     private readonly ConcurrentQueue<TaskCompletionSource<HistoryPageFrame>> _pendingHistory = new();
     private readonly ProtocolLimits _limits;
+
+    /// <summary>
+    /// Frames about one file (UPLOAD_READY/DONE, FILE_INFO/CHUNK/END, ERROR with that id), by file id. Bounded: when the
+    /// consumer is slower than the network the read loop waits, and TCP slows the server down.
+    /// </summary>
+    private readonly ConcurrentDictionary<MessageId, Channel<Frame>> _fileFrames = new();
     private TaskCompletionSource<Frame>? _pendingControl;
     private Task _readLoop = Task.CompletedTask;
     private ErrorFrame? _closeError;
@@ -70,6 +76,7 @@ public sealed class ParleyConnection : IAsyncDisposable
         var validator = trust.CreateValidator(address.ToString());
         var client = new TcpClient { NoDelay = true };
         SslStream? tls = null;
+        ParleyConnection? connection = null;
         try
         {
             await client.ConnectAsync(address.Host, address.Port, cancellationToken).ConfigureAwait(false);
@@ -84,13 +91,18 @@ public sealed class ParleyConnection : IAsyncDisposable
                     trust.KnownServers?.Lookup(address.ToString()) ?? trust.Fingerprint);
             }
 
-            var connection = new ParleyConnection(tls, limits ?? ProtocolLimits.Default) { TlsProtocol = tls.SslProtocol };
+            connection = new ParleyConnection(tls, limits ?? ProtocolLimits.Default) { TlsProtocol = tls.SslProtocol };
             await connection.HelloAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }
         catch
         {
-            if (tls is not null)
+            // A failed HELLO must not leave the read loop or the keep-alive timer behind (one per failed attempt).
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+            else if (tls is not null)
             {
                 await tls.DisposeAsync().ConfigureAwait(false);
             }
@@ -104,7 +116,16 @@ public sealed class ParleyConnection : IAsyncDisposable
     public static async Task<ParleyConnection> OverStreamAsync(Stream stream, ProtocolLimits? limits = null, CancellationToken cancellationToken = default)
     {
         var connection = new ParleyConnection(stream, limits ?? ProtocolLimits.Default);
-        await connection.HelloAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await connection.HelloAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         return connection;
     }
 
@@ -177,6 +198,29 @@ public sealed class ParleyConnection : IAsyncDisposable
         var page = await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         return page.Entries;
     }
+
+    /// <summary>
+    /// Starts receiving the frames about file <paramref name="fileId"/> (see <see cref="Files.FileUploader"/>,
+    /// <see cref="Files.FileDownloader"/>); dispose the result to stop. One transfer per file id at a time.
+    /// </summary>
+    public FileFrameStream OpenFileStream(MessageId fileId)
+    {
+        var channel = Channel.CreateBounded<Frame>(new BoundedChannelOptions(16) { SingleReader = true, SingleWriter = true });
+        if (!_fileFrames.TryAdd(fileId, channel))
+        {
+            throw new InvalidOperationException($"file {fileId} is already being transferred on this connection");
+        }
+
+        if (_readLoop.IsCompleted)
+        {
+            channel.Writer.TryComplete(new IOException("the connection is closed"));
+        }
+
+        return new FileFrameStream(channel.Reader, () => _fileFrames.TryRemove(fileId, out _));
+    }
+
+    /// <summary>Sends a file-transfer frame (UPLOAD_START, UPLOAD_CHUNK, DOWNLOAD).</summary>
+    public Task SendFileFrameAsync(Frame frame, CancellationToken cancellationToken = default) => WriteAsync(frame, cancellationToken);
 
     public Task PingAsync(ulong nonce, CancellationToken cancellationToken = default) =>
         WriteAsync(new SequenceFrame(FrameType.Ping, nonce), cancellationToken);
@@ -306,7 +350,14 @@ public sealed class ParleyConnection : IAsyncDisposable
                 {
                     while (FrameCodec.TryRead(ref buffer, _limits.MaxFrameLength, _limits, out var frame))
                     {
-                        Dispatch(frame!);
+                        if (FileChannelFor(frame!) is { } files)
+                        {
+                            await files.Writer.WriteAsync(frame!, _lifetime.Token).ConfigureAwait(false);
+                        }
+                        else if (!IsFileFrame(frame!))
+                        {
+                            Dispatch(frame!);
+                        }
                     }
                 }
                 finally
@@ -344,6 +395,11 @@ public sealed class ParleyConnection : IAsyncDisposable
                 history.TrySetException(closed);
             }
 
+            foreach (var files in _fileFrames.Values)
+            {
+                files.Writer.TryComplete(closed);
+            }
+
             _events.Writer.TryWrite(new ClosedEvent(_closeError, failure));
             _events.Writer.TryComplete();
             await _reader.CompleteAsync().ConfigureAwait(false);
@@ -356,6 +412,9 @@ public sealed class ParleyConnection : IAsyncDisposable
         {
             case DeliverFrame deliver:
                 _events.Writer.TryWrite(new MessageEvent(deliver));
+                break;
+            case DeliverFileFrame offer:
+                _events.Writer.TryWrite(new MessageEvent(offer.AsMessage(), offer.Offer));
                 break;
             case SendOkFrame ok:
                 if (_pendingSends.TryGetValue(ok.Id, out var send))
@@ -415,6 +474,23 @@ public sealed class ParleyConnection : IAsyncDisposable
                 throw new ProtocolException(ErrorCode.ProtocolError, $"unexpected {frame.Type} from the server");
         }
     }
+
+    private Channel<Frame>? FileChannelFor(Frame frame)
+    {
+        var id = frame switch
+        {
+            FileOffsetFrame offset => offset.FileId,
+            FileChunkFrame chunk => chunk.FileId,
+            UploadDoneFrame done => done.FileId,
+            FileInfoFrame info => info.FileId,
+            ErrorFrame { Id.IsNone: false } error => error.Id,
+            _ => MessageId.None,
+        };
+        return !id.IsNone && _fileFrames.TryGetValue(id, out var channel) ? channel : null;
+    }
+
+    /// <summary>File frames nobody waits for any more (a cancelled transfer) are dropped.</summary>
+    private static bool IsFileFrame(Frame frame) => frame is FileOffsetFrame or FileChunkFrame or UploadDoneFrame or FileInfoFrame;
 
     private static bool IsAuthAnswer(ErrorCode code) => code is ErrorCode.AuthFailed or ErrorCode.Throttled or ErrorCode.UserExists
         or ErrorCode.RegistrationClosed or ErrorCode.WeakPassword or ErrorCode.BadId or ErrorCode.UnsupportedVersion or ErrorCode.TooManySessions or ErrorCode.Timeout;

@@ -41,4 +41,12 @@ public enum ErrorCode : ushort
     ServerShuttingDown = 30,
     InternalError = 31,
     Timeout = 32,
+    /// <summary>UPLOAD_START declared a size over the server's largest file, or a chunk ran past the declared size.</summary>
+    FileTooLarge = 40,
+    /// <summary>The sender's unfetched files would exceed their quota; nothing written.</summary>
+    QuotaExceeded = 41,
+    /// <summary>The uploaded bytes do not hash to the declared SHA-256; the partial file is deleted.</summary>
+    HashMismatch = 42,
+    /// <summary>No such file, expired, or not the caller's to download or resume (one code for all, so ids cannot be probed).</summary>
+    UnknownFile = 43,
 }

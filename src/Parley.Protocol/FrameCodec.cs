@@ -107,6 +107,12 @@ public static class FrameCodec
             FrameType.ChangePassword => ChangePasswordFrame.Read(ref reader),
             FrameType.HistoryPage => HistoryPageFrame.Read(ref reader, limits),
             FrameType.Error => ErrorFrame.Read(ref reader),
+            FrameType.UploadStart => UploadStartFrame.Read(ref reader),
+            FrameType.UploadChunk or FrameType.FileChunk => FileChunkFrame.Read(type, ref reader),
+            FrameType.Download or FrameType.UploadReady or FrameType.FileEnd => FileOffsetFrame.Read(type, ref reader),
+            FrameType.UploadDone => UploadDoneFrame.Read(ref reader),
+            FrameType.FileInfo => FileInfoFrame.Read(ref reader),
+            FrameType.DeliverFile => DeliverFileFrame.Read(ref reader),
             _ => throw new ProtocolException(ErrorCode.UnknownFrameType, $"unknown frame type 0x{(byte)type:x2}"),
         };
         reader.EnsureEnd();

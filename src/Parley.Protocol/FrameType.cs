@@ -16,6 +16,9 @@ public enum FrameType : byte
     Pong = 0x15,
     History = 0x16,
     ChangePassword = 0x17,
+    UploadStart = 0x20,
+    UploadChunk = 0x21,
+    Download = 0x22,
 
     Welcome = 0x81,
     AuthOk = 0x82,
@@ -25,5 +28,11 @@ public enum FrameType : byte
     WhoList = 0x93,
     Presence = 0x94,
     HistoryPage = 0x95,
+    UploadReady = 0xA0,
+    UploadDone = 0xA1,
+    FileInfo = 0xA2,
+    FileChunk = 0xA3,
+    FileEnd = 0xA4,
+    DeliverFile = 0xA5,
     Error = 0xE0,
 }

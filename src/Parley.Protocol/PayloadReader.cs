@@ -92,6 +92,27 @@ public ref struct PayloadReader
         return bytes;
     }
 
+    /// <summary>Exactly <paramref name="count"/> raw bytes with no length prefix (a SHA-256 digest).</summary>
+    public byte[] ReadFixed(int count)
+    {
+        Need(count);
+        var bytes = _rest[..count].ToArray();
+        _rest = _rest[count..];
+        return bytes;
+    }
+
+    /// <summary>A u32-length-prefixed byte string of at most <paramref name="maxBytes"/> bytes (file chunk data).</summary>
+    public byte[] ReadData(int maxBytes)
+    {
+        var length = ReadU32();
+        if (length > (uint)maxBytes)
+        {
+            ProtocolException.Throw(ErrorCode.Malformed, $"data of {length} bytes is over the limit of {maxBytes}");
+        }
+
+        return ReadFixed((int)length);
+    }
+
     /// <summary>Called after the last field: a frame with bytes left over is malformed.</summary>
     public readonly void EnsureEnd()
     {

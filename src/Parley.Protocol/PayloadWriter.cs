@@ -67,4 +67,19 @@ public ref struct PayloadWriter
         value.CopyTo(_rest[2..]);
         _rest = _rest[(2 + value.Length)..];
     }
+
+    /// <summary>Raw bytes with no length prefix (a SHA-256 digest of known size).</summary>
+    public void WriteFixed(ReadOnlySpan<byte> value)
+    {
+        value.CopyTo(_rest);
+        _rest = _rest[value.Length..];
+    }
+
+    /// <summary>A u32 length, then the bytes (file chunk data).</summary>
+    public void WriteData(ReadOnlySpan<byte> value)
+    {
+        BinaryPrimitives.WriteUInt32BigEndian(_rest, (uint)value.Length);
+        value.CopyTo(_rest[4..]);
+        _rest = _rest[(4 + value.Length)..];
+    }
 }

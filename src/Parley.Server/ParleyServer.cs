@@ -53,7 +53,8 @@ public sealed class ParleyServer : IAsyncDisposable
         var registry = new SessionRegistry(options, Metrics);
         var authenticator = new Authenticator(store, Hasher, Throttle, options, Metrics);
         _limiter = new ConnectionLimiter(options);
-        _services = new ConnectionServices(options, store, registry, authenticator, Metrics, _limiter, _logger);
+        var blobs = options.FilesPath is null ? null : new Files.BlobStore(options.FilesPath, options);
+        _services = new ConnectionServices(options, store, registry, authenticator, Metrics, _limiter, _logger, blobs);
         store.Committed = registry.OnCommitted;
     }
 

@@ -77,5 +77,23 @@ public sealed record ServerOptions
     /// <summary>How long shutdown waits for connections to say goodbye before closing them hard.</summary>
     public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Folder of uploaded files (blobs under generated ids, never wire names). Null turns file transfer off: file
+    /// frames are then refused with ProtocolError. `parley serve` uses DATA/files.
+    /// </summary>
+    public string? FilesPath { get; init; }
+
+    /// <summary>Largest file a user may upload (security.md 29); a larger declared size is refused before any byte is written.</summary>
+    public long MaxFileBytes { get; init; } = 1L << 30;
+
+    /// <summary>Bytes of files one user may have stored and not yet fetched by their recipients (uploads in progress count).</summary>
+    public long FileQuotaBytesPerUser { get; init; } = 5L << 30;
+
+    /// <summary>How long an uploaded file is kept (fetched or not); then it is deleted and the offer answers UnknownFile.</summary>
+    public TimeSpan FileRetention { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>FILE_CHUNK frames queued per connection and not yet written to the socket: bounds a download's memory.</summary>
+    public int MaxQueuedFileChunksPerConnection { get; init; } = 8;
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

@@ -152,7 +152,7 @@ public sealed class SqliteChatStore : IChatStore
     {
         await using var connection = OpenConnection();
         await using var query = connection.CreateCommand();
-        query.CommandText = "SELECT seq, id, sender, recipient, time, body FROM log WHERE owner = $owner AND seq > $after ORDER BY seq LIMIT $max";
+        query.CommandText = "SELECT seq, id, sender, recipient, time, body, file_id, file_name, file_size, file_sha FROM log WHERE owner = $owner AND seq > $after ORDER BY seq LIMIT $max";
         query.Parameters.AddWithValue("$owner", owner);
         query.Parameters.AddWithValue("$after", (long)after);
         query.Parameters.AddWithValue("$max", max);
@@ -161,7 +161,7 @@ public sealed class SqliteChatStore : IChatStore
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
             entries.Add(new LogEntry(owner, (ulong)reader.GetInt64(0), new MessageId((byte[])reader.GetValue(1)),
-                reader.GetString(2), reader.GetString(3), reader.GetInt64(4), reader.GetString(5)));
+                reader.GetString(2), reader.GetString(3), reader.GetInt64(4), reader.GetString(5), FileColumns.Read(reader, 6)));
         }
 
         return entries;
@@ -261,6 +261,7 @@ public sealed class SqliteChatStore : IChatStore
                 PRIMARY KEY(user, device)) WITHOUT ROWID;
             """;
         command.ExecuteNonQuery();
+        FileColumns.Migrate(_writeConnection);
     }
 
     private void WriterLoop()

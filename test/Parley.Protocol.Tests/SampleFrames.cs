@@ -7,6 +7,8 @@ internal static class SampleFrames
 {
     public static readonly MessageId Id = MessageId.Parse("00112233445566778899aabbccddeeff");
 
+    private static readonly byte[] Sha = [.. Enumerable.Range(0, 32).Select(i => (byte)(i * 3))];
+
     public static IReadOnlyDictionary<FrameType, Frame> ByType { get; } = new Dictionary<FrameType, Frame>
     {
         [FrameType.Hello] = new HelloFrame(1, 3, "parley-cli/0.1 ✓"),
@@ -30,6 +32,15 @@ internal static class SampleFrames
         [FrameType.History] = new HistoryFrame(100, 50, "bob"),
         [FrameType.ChangePassword] = new ChangePasswordFrame("old pässword", "new pässword 🔑"),
         [FrameType.HistoryPage] = new HistoryPageFrame(100, [new DeliverFrame(98, Id, "alice", "bob", 5, "older ✓"), new DeliverFrame(99, Id, "bob", "alice", 6, "")]),
+        [FrameType.UploadStart] = new UploadStartFrame(Id, "bob", "../ré sumé.pdf", 1 << 20, Sha),
+        [FrameType.UploadChunk] = new FileChunkFrame(FrameType.UploadChunk, Id, 65536, new byte[] { 0, 1, 2, 255 }),
+        [FrameType.Download] = new FileOffsetFrame(FrameType.Download, Id, 4096),
+        [FrameType.UploadReady] = new FileOffsetFrame(FrameType.UploadReady, Id, 0),
+        [FrameType.UploadDone] = new UploadDoneFrame(Id, 9, 1_767_225_600_000),
+        [FrameType.FileInfo] = new FileInfoFrame(Id, "alice", "bob", "ré sumé.pdf", 1 << 20, Sha),
+        [FrameType.FileChunk] = new FileChunkFrame(FrameType.FileChunk, Id, 0, Array.Empty<byte>()),
+        [FrameType.FileEnd] = new FileOffsetFrame(FrameType.FileEnd, Id, 1 << 20),
+        [FrameType.DeliverFile] = new DeliverFileFrame(10, Id, "alice", "bob", 7, new FileOffer(Id, "CON.txt", ulong.MaxValue, Sha)),
         [FrameType.Error] = new ErrorFrame(ErrorCode.IdReused, Id, "message id reused for different content"),
     };
 

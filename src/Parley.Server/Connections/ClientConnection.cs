@@ -30,6 +30,7 @@ internal sealed class ClientConnection
     private readonly SemaphoreSlim _deliveryCredits;
     private readonly SemaphoreSlim _inFlightSends;
     private readonly InboundRateLimiter _rateLimiter;
+    private readonly Files.FileTransfers? _files;
 
     /// <summary>
     /// The decoder lets text run to the frame limit, so that an over-long message is refused by
@@ -51,6 +52,7 @@ internal sealed class ClientConnection
         _deliveryCredits = new SemaphoreSlim(services.Options.MaxQueuedDeliveriesPerConnection);
         _inFlightSends = new SemaphoreSlim(services.Options.MaxInFlightSendsPerConnection);
         _rateLimiter = new InboundRateLimiter(services.Options);
+        _files = services.Blobs is null ? null : new Files.FileTransfers(this, services, services.Blobs);
         _decodeLimits = services.Options.Limits with { MaxTextBytes = services.Options.Limits.MaxFrameLength };
         Id = Interlocked.Increment(ref s_nextId);
     }
@@ -95,6 +97,7 @@ internal sealed class ClientConnection
         {
             await _idleTimer.DisposeAsync().ConfigureAwait(false);
             await _rateLimiter.DisposeAsync().ConfigureAwait(false);
+            _files?.Dispose();
             if (_session is not null)
             {
                 _services.Registry.Remove(_session);
@@ -144,7 +147,7 @@ internal sealed class ClientConnection
     /// unwritten. False when the connection is closing, or when the client has not read for
     /// <see cref="ServerOptions.WriteTimeout"/>: then it is closed as a slow consumer (the entries stay in the log).
     /// </summary>
-    public async ValueTask<bool> QueueDeliveryAsync(DeliverFrame frame, CancellationToken cancellationToken)
+    public async ValueTask<bool> QueueDeliveryAsync(Frame frame, CancellationToken cancellationToken)
     {
         if (!_deliveryCredits.Wait(0) &&
             !await _deliveryCredits.WaitAsync(Options.WriteTimeout, cancellationToken).ConfigureAwait(false))
@@ -214,7 +217,9 @@ internal sealed class ClientConnection
                     }
 
                     _idleTimer?.Change(Options.IdleTimeout, Timeout.InfiniteTimeSpan);
-                    if (_session is not null && frame is not SequenceFrame { Kind: FrameType.Ack or FrameType.Pong })
+                    // File chunks are not chat traffic: at 64 KiB/s a 200 MiB upload would take an hour. Their volume is
+                    // bounded by the file size limit and quota instead, and their pace by TCP and the disk.
+                    if (_session is not null && frame is not SequenceFrame { Kind: FrameType.Ack or FrameType.Pong } and not FileChunkFrame)
                     {
                         await _rateLimiter.AcquireAsync((int)(before - buffer.Length), morePending: !buffer.IsEmpty, token).ConfigureAwait(false);
                     }
@@ -244,10 +249,14 @@ internal sealed class ClientConnection
                 while (reader.TryRead(out var frame))
                 {
                     FrameCodec.Write(writer, frame, int.MaxValue);
-                    if (frame is DeliverFrame)
+                    if (frame is DeliverFrame or DeliverFileFrame)
                     {
                         _deliveryCredits.Release();
                         _services.Metrics.MessagesOut.Add(1);
+                    }
+                    else if (frame is FileChunkFrame)
+                    {
+                        _files?.ChunkWritten();
                     }
 
                     if (writer.UnflushedBytes >= FlushThreshold)
@@ -338,6 +347,12 @@ internal sealed class ClientConnection
                 return Reply(new WhoListFrame(_services.Registry.Online(1000)));
             case EmptyFrame { Kind: FrameType.Logout }:
                 return new ValueTask(LogoutAsync(session));
+            case UploadStartFrame start:
+                return Files(frame).StartUploadAsync(session, start, _lifetime.Token);
+            case FileChunkFrame { Kind: FrameType.UploadChunk } chunk:
+                return Files(frame).WriteChunkAsync(chunk, _lifetime.Token);
+            case FileOffsetFrame { Kind: FrameType.Download } download:
+                return Files(frame).StartDownloadAsync(session, download, _lifetime.Token);
             case HistoryFrame history:
                 return new ValueTask(SendHistoryAsync(session, history));
             case ChangePasswordFrame change:
@@ -346,6 +361,9 @@ internal sealed class ClientConnection
                 throw new ProtocolException(ErrorCode.ProtocolError, $"{frame.Type} is not allowed here");
         }
     }
+
+    private Files.FileTransfers Files(Frame frame) =>
+        _files ?? throw new ProtocolException(ErrorCode.ProtocolError, $"{frame.Type}: file transfer is not enabled on this server");
 
     private ValueTask Reply(Frame frame)
     {

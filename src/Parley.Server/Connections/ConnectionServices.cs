@@ -13,4 +13,5 @@ internal sealed record ConnectionServices(
     Authenticator Authenticator,
     ServerMetrics Metrics,
     ConnectionLimiter Limiter,
-    ILogger Logger);
+    ILogger Logger,
+    Files.BlobStore? Blobs = null);

@@ -127,7 +127,9 @@ internal sealed class Session
                             continue;
                         }
 
-                        var frame = new DeliverFrame(entry.Sequence, entry.Id, entry.From, entry.To, entry.Time, entry.Text);
+                        Frame frame = entry.File is { } offer
+                            ? new DeliverFileFrame(entry.Sequence, entry.Id, entry.From, entry.To, entry.Time, offer)
+                            : new DeliverFrame(entry.Sequence, entry.Id, entry.From, entry.To, entry.Time, entry.Text);
                         // Raised before the frame is queued: the client may read and acknowledge it before this
                         // loop runs again. If queuing fails the connection is closing anyway.
                         Volatile.Write(ref _lastQueued, entry.Sequence);

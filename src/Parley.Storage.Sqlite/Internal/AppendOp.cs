@@ -56,15 +56,15 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
         if (isBot)
         {
             // A bot keeps no log of its own: only the sender's copy and the reply are stored.
-            senderSequence = Append(context, submission.From, submission.Id, submission.From, submission.To, now, submission.Text);
-            Append(context, submission.From, ReplyId(submission.Id), submission.To, submission.From, now, submission.AutoReply!);
+            senderSequence = Append(context, submission.From, submission.Id, submission.From, submission.To, now, submission.Text, submission.File);
+            Append(context, submission.From, ReplyId(submission.Id), submission.To, submission.From, now, submission.AutoReply!, null);
         }
         else
         {
-            var recipientSequence = Append(context, submission.To, submission.Id, submission.From, submission.To, now, submission.Text);
+            var recipientSequence = Append(context, submission.To, submission.Id, submission.From, submission.To, now, submission.Text, submission.File);
             senderSequence = selfNote
                 ? recipientSequence
-                : Append(context, submission.From, submission.Id, submission.From, submission.To, now, submission.Text);
+                : Append(context, submission.From, submission.Id, submission.From, submission.To, now, submission.Text, submission.File);
         }
 
         using (var remember = connection.CreateCommand())
@@ -91,11 +91,17 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
         return new MessageId(hash[..MessageId.Size]);
     }
 
-    private static ulong Append(WriterContext context, string owner, MessageId id, string from, string to, long time, string text)
+    private static ulong Append(WriterContext context, string owner, MessageId id, string from, string to, long time, string text, FileOffer? file)
     {
         var sequence = context.State.Next(context.Connection, owner);
         using var insert = context.Connection.CreateCommand();
-        insert.CommandText = "INSERT INTO log(owner, seq, id, sender, recipient, time, body) VALUES ($owner, $seq, $id, $sender, $recipient, $time, $body)";
+        insert.CommandText = "INSERT INTO log(owner, seq, id, sender, recipient, time, body, file_id, file_name, file_size, file_sha) " +
+            "VALUES ($owner, $seq, $id, $sender, $recipient, $time, $body, $fileId, $fileName, $fileSize, $fileSha)";
+        // NULL columns for a plain message: rows written before files existed look the same (FileColumns).
+        insert.Parameters.AddWithValue("$fileId", file is null ? DBNull.Value : file.FileId.ToArray());
+        insert.Parameters.AddWithValue("$fileName", file is null ? DBNull.Value : file.Name);
+        insert.Parameters.AddWithValue("$fileSize", file is null ? DBNull.Value : (long)file.Size);
+        insert.Parameters.AddWithValue("$fileSha", file is null ? DBNull.Value : file.Sha256);
         insert.Parameters.AddWithValue("$owner", owner);
         insert.Parameters.AddWithValue("$seq", (long)sequence);
         insert.Parameters.AddWithValue("$id", id.ToArray());
@@ -104,7 +110,7 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
         insert.Parameters.AddWithValue("$time", time);
         insert.Parameters.AddWithValue("$body", text);
         insert.ExecuteNonQuery();
-        context.Appended.Add(new LogEntry(owner, sequence, id, from, to, time, text));
+        context.Appended.Add(new LogEntry(owner, sequence, id, from, to, time, text, file));
         if (from != owner)
         {
             context.State.Received(owner);

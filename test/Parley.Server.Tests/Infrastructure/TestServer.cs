@@ -43,6 +43,9 @@ internal sealed class TestServer : IAsyncDisposable
 
     public string DatabasePath => _directory.Combine("parley.db");
 
+    /// <summary>The server's blob folder (uploaded files).</summary>
+    public string FilesPath => _directory.Combine("files");
+
     public static async Task<TestServer> StartAsync(ServerOptions? options = null, LoginThrottle? throttle = null, StoreLimits? limits = null)
     {
         var server = new TestServer(options ?? new ServerOptions(), throttle, limits ?? new StoreLimits());
@@ -142,7 +145,9 @@ internal sealed class TestServer : IAsyncDisposable
     private (SqliteChatStore Store, ParleyServer Server) Open()
     {
         var store = SqliteChatStore.Open(new SqliteStoreOptions(DatabasePath) { Limits = _limits });
-        var server = new ParleyServer(_options, store, certificate: null, hasher: new PasswordHasher(CheapHash), throttle: _throttle);
+        // Every test server can take files, in its own folder that survives RestartAsync like the database.
+        var options = _options.FilesPath is null ? _options with { FilesPath = FilesPath } : _options;
+        var server = new ParleyServer(options, store, certificate: null, hasher: new PasswordHasher(CheapHash), throttle: _throttle);
         return (store, server);
     }
 }

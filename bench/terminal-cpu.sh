@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Benchmark (not a test) of the full-screen chat client's CPU: a real server, alice's `parley chat` under tmux at
+# 100x30, idle for 20 s, then 50 incoming messages a second from bob for 20 s. CPU is utime+stime of the client
+# process from /proc/PID/stat over each window, as a percentage of one core. Usage: bash bench/terminal-cpu.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${SECONDS_PER_WINDOW:-20}
+rate=${RATE:-50}
+dotnet build src/Parley.Cli -c Release -v q -nologo >/dev/null
+dll=$PWD/src/Parley.Cli/bin/Release/net10.0/parley.dll
+work=$(mktemp -d)
+sock=parley-bench-$$
+port=$(( 40000 + RANDOM % 20000 ))
+cleanup() { tmux -L "$sock" kill-server 2>/dev/null || true; kill "$server" 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+dotnet "$dll" serve --data "$work/data" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+server=$!
+for _ in $(seq 100); do grep -q "listening" "$work/serve.log" 2>/dev/null && break; sleep 0.1; done
+for u in alice bob carol dave erin frank; do
+  echo "correct horse battery" | dotnet "$dll" --home "$work/$u" register --server "127.0.0.1:$port" --user "$u" --password-stdin --accept-new-server-key >/dev/null
+done
+tmux -L "$sock" new-session -d -x 100 -y 30 "dotnet $dll --home $work/alice chat"
+for _ in $(seq 100); do tmux -L "$sock" capture-pane -p | grep -q "alice\]" && break; sleep 0.1; done
+pid=$(tmux -L "$sock" display-message -p '#{pane_pid}')
+# The pane runs `sh -c`, which usually execs dotnet; if not, take its child.
+[ "$(cat "/proc/$pid/comm")" = dotnet ] || pid=$(pgrep -P "$pid" dotnet | head -1)
+ticks=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+measure() { # $1: label; CPU% over the window while the caller's load runs
+  local a b; a=$(cpu); sleep "$seconds"; b=$(cpu)
+  awk -v a="$a" -v b="$b" -v t="$ticks" -v s="$seconds" -v l="$1" 'BEGIN { printf "%-28s %5.1f %% of one core\n", l, (b - a) / t / s * 100 }'
+}
+sleep 2 # let start-up (history, who) settle
+measure "idle (${seconds} s)"
+# Senders: line-mode clients reading lines from a pipe. One client waits for each SEND_OK before the next line
+# (~10 msg/s here, bound by the server's fsync), so the load is spread over 5 senders at rate/5 each.
+senders=(bob carol dave erin frank)
+gap=$(awk -v r="$rate" -v n="${#senders[@]}" 'BEGIN { print n / r }')
+for u in "${senders[@]}"; do
+  mkfifo "$work/$u.in"
+  dotnet "$dll" --home "$work/$u" chat --line <"$work/$u.in" >"$work/$u.out" 2>&1 &
+  eval "exec {fd_$u}>\"$work/$u.in\""
+  fd=fd_$u; echo "/query alice" >&"${!fd}"
+done
+sleep 2
+tmux -L "$sock" send-keys M-2 # view the first sender's conversation, so the pane redraws on its messages
+loads=()
+for u in "${senders[@]}"; do
+  fd=fd_$u
+  ( end=$(( $(date +%s) + seconds + 2 )); i=0
+    while [ "$(date +%s)" -lt "$end" ]; do echo "load message $i" >&"${!fd}"; i=$((i + 1)); sleep "$gap"; done; echo "$i" >"$work/$u.sent" ) &
+  loads+=($!)
+done
+sleep 1
+before=$(grep -c "load message" "$work/bob.out" || true)
+measure "${rate} msg/s incoming (${seconds} s)"
+wait "${loads[@]}" || true
+for u in "${senders[@]}"; do fd=fd_$u; echo "/quit" >&"${!fd}"; done
+wait_total=$(cat "$work"/*.sent | awk '{ s += $1 } END { print s }')
+echo "client pid $pid ($(cat "/proc/$pid/comm")), rss $(awk '/VmRSS/ {print $2 " kB"}' "/proc/$pid/status"); senders wrote $wait_total lines in $((seconds + 2)) s"
+tmux -L "$sock" capture-pane -p | grep "load message" | tail -1

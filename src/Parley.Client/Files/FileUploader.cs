@@ -1,0 +1,147 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Parley.Protocol;
+using Parley.Protocol.Frames;
+
+namespace Parley.Client.Files;
+
+/// <summary>
+/// Sends a file to a user through the server: hashes it, announces it with UPLOAD_START, then sends UPLOAD_CHUNK from
+/// the offset the server already has, reconnecting and resuming after a dropped connection. Reads one chunk at a time,
+/// so memory does not grow with the file.
+/// </summary>
+/// <param name="connect">The current connection, reconnecting when it has dropped (<see cref="DeviceSession.ConnectedAsync"/>).</param>
+/// <param name="stateFolder">Where resume state is kept (HOME/uploads).</param>
+public sealed class FileUploader(Func<CancellationToken, Task<ParleyConnection>> connect, string stateFolder)
+{
+    /// <summary>Data bytes per UPLOAD_CHUNK.</summary>
+    public static int ChunkBytes { get; set; } = FileTransferLimits.MaxChunkBytes;
+
+    /// <summary>Called with (bytes the server has, file size) as the upload advances, including the resumed start.</summary>
+    public Action<long, long>? Progress { get; init; }
+
+    /// <summary>Called once the server answered UPLOAD_READY, with the offset it already had (tests, progress lines).</summary>
+    public Action<long>? Resuming { get; init; }
+
+    /// <summary>Uploads <paramref name="path"/> to <paramref name="to"/> under <paramref name="wireName"/> (default: the file's name).</summary>
+    public async Task<UploadDoneFrame> UploadAsync(string path, string to, string? wireName = null, CancellationToken cancellationToken = default)
+    {
+        var state = await LoadOrCreateStateAsync(Path.GetFullPath(path), to, wireName, cancellationToken).ConfigureAwait(false);
+        var fileId = MessageId.Parse(state.FileId);
+        var sha = Convert.FromHexString(state.Sha256);
+        var backoff = TimeSpan.FromMilliseconds(250);
+        while (true)
+        {
+            var connection = await connect(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var done = await UploadOnceAsync(connection, state, fileId, sha, cancellationToken).ConfigureAwait(false);
+                File.Delete(StatePath(state.Path, state.To));
+                return done;
+            }
+            catch (IOException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Dropped connection or server restart: the server keeps the .part; ask again where to go on from.
+                await Task.Delay(backoff, cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+            catch (ParleyErrorException error) when (error.Code is ErrorCode.HashMismatch or ErrorCode.UnknownFile or ErrorCode.FileTooLarge)
+            {
+                // The server deleted its copy (or the id is unusable): the next run starts over with a new id.
+                File.Delete(StatePath(state.Path, state.To));
+                throw;
+            }
+        }
+    }
+
+    private async Task<UploadDoneFrame> UploadOnceAsync(ParleyConnection connection, UploadResumeState state, MessageId fileId, byte[] sha,
+        CancellationToken cancellationToken)
+    {
+        using var frames = connection.OpenFileStream(fileId);
+        await connection.SendFileFrameAsync(new UploadStartFrame(fileId, state.To, state.Name, (ulong)state.Size, sha), cancellationToken).ConfigureAwait(false);
+        var answer = await frames.ReadAsync(cancellationToken).ConfigureAwait(false);
+        if (answer is UploadDoneFrame already)
+        {
+            Progress?.Invoke(state.Size, state.Size);
+            return already;
+        }
+
+        var offset = (long)((FileOffsetFrame)answer).Offset;
+        Resuming?.Invoke(offset);
+        Progress?.Invoke(offset, state.Size);
+        var file = new FileStream(state.Path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, useAsync: true);
+        await using (file.ConfigureAwait(false))
+        {
+            if (file.Length != state.Size || File.GetLastWriteTimeUtc(state.Path).Ticks != state.LastWriteTicks)
+            {
+                File.Delete(StatePath(state.Path, state.To));
+                throw new InvalidOperationException($"{state.Path} changed while it was being sent; send it again");
+            }
+
+            file.Position = offset;
+            var buffer = new byte[ChunkBytes];
+            while (offset < state.Size)
+            {
+                var length = (int)Math.Min(buffer.Length, state.Size - offset);
+                await file.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                // SendFileFrameAsync has encoded the bytes into the connection's pipe when it returns: the buffer is free again.
+                await connection.SendFileFrameAsync(new FileChunkFrame(FrameType.UploadChunk, fileId, (ulong)offset, buffer.AsMemory(0, length)), cancellationToken)
+                    .ConfigureAwait(false);
+                offset += length;
+                Progress?.Invoke(offset, state.Size);
+                if (frames.Frames.TryPeek(out var early) && early is ErrorFrame)
+                {
+                    break; // refused mid-way (quota, size): stop sending and report it
+                }
+            }
+        }
+
+        return (UploadDoneFrame)await frames.ReadAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<UploadResumeState> LoadOrCreateStateAsync(string path, string to, string? wireName, CancellationToken cancellationToken)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            throw new FileNotFoundException($"no such file: {path}", path);
+        }
+
+        var name = wireName ?? info.Name;
+        var statePath = StatePath(path, to);
+        if (File.Exists(statePath))
+        {
+            try
+            {
+                var saved = JsonSerializer.Deserialize<UploadResumeState>(await File.ReadAllTextAsync(statePath, cancellationToken).ConfigureAwait(false));
+                if (saved is not null && saved.Size == info.Length && saved.LastWriteTicks == info.LastWriteTimeUtc.Ticks && saved.Name == name)
+                {
+                    return saved;
+                }
+            }
+            catch (JsonException)
+            {
+                // torn state file: start over below
+            }
+        }
+
+        byte[] sha;
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 20, useAsync: true);
+        await using (file.ConfigureAwait(false))
+        {
+            sha = await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false);
+        }
+
+        var state = new UploadResumeState(MessageId.NewRandom().ToString(), path, to, name, info.Length, info.LastWriteTimeUtc.Ticks, Convert.ToHexStringLower(sha));
+        Directory.CreateDirectory(stateFolder);
+        var temporary = statePath + ".tmp";
+        await File.WriteAllTextAsync(temporary, JsonSerializer.Serialize(state), cancellationToken).ConfigureAwait(false);
+        File.Move(temporary, statePath, overwrite: true);
+        return state;
+    }
+
+    /// <summary>One state file per (local file, recipient); its name is a hash, so no path characters reach the file system.</summary>
+    private string StatePath(string path, string to) =>
+        Path.Combine(stateFolder, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(path + "\n" + to)))[..32] + ".json");
+}

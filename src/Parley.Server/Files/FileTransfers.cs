@@ -1,0 +1,255 @@
+using System.Collections.Concurrent;
+using Parley.Protocol;
+using Parley.Protocol.Frames;
+using Parley.Server.Connections;
+using Parley.Server.Sessions;
+using Parley.Storage;
+
+namespace Parley.Server.Files;
+
+/// <summary>
+/// The file-transfer frames of one connection (docs/protocol.md, "File transfer"). Uploads are written in the read
+/// loop, so a client that sends faster than the disk takes is slowed by TCP itself; downloads run in their own task
+/// and queue at most <see cref="ServerOptions.MaxQueuedFileChunksPerConnection"/> chunks for the write loop, so memory
+/// does not depend on the file's size.
+/// </summary>
+internal sealed class FileTransfers : IDisposable
+{
+    private readonly ClientConnection _connection;
+    private readonly ConnectionServices _services;
+    private readonly BlobStore _blobs;
+    private readonly ConcurrentDictionary<MessageId, UploadState> _uploads = new();
+    private readonly SemaphoreSlim _chunkWindow;
+
+    public FileTransfers(ClientConnection connection, ConnectionServices services, BlobStore blobs)
+    {
+        _connection = connection;
+        _services = services;
+        _blobs = blobs;
+        _chunkWindow = new SemaphoreSlim(services.Options.MaxQueuedFileChunksPerConnection);
+    }
+
+    private ServerOptions Options => _services.Options;
+
+    /// <summary>The write loop wrote one FILE_CHUNK: the download may queue another.</summary>
+    public void ChunkWritten() => _chunkWindow.Release();
+
+    public async ValueTask StartUploadAsync(Session session, UploadStartFrame start, CancellationToken cancellationToken)
+    {
+        if (!Names.TryNormalizeUser(start.To, out var to))
+        {
+            _connection.Send(new ErrorFrame(ErrorCode.BadId, start.FileId, "bad recipient name"));
+            return;
+        }
+
+        _blobs.Sweep();
+        var record = _blobs.Find(start.FileId);
+        if (record is null)
+        {
+            if (await _services.Store.GetPasswordHashAsync(to, cancellationToken).ConfigureAwait(false) is null)
+            {
+                _connection.Send(new ErrorFrame(ErrorCode.UnknownUser, start.FileId, $"there is no user {to}"));
+                return;
+            }
+
+            var (created, error, message) = _blobs.Create(start.FileId, session.User, to, start.Name, start.Size, start.Sha256);
+            if (created is null)
+            {
+                _connection.Send(new ErrorFrame(error, start.FileId, message));
+                return;
+            }
+
+            record = created;
+        }
+        else if (record.Sender != session.User || record.Recipient != to || record.Size != (long)start.Size ||
+                 record.Sha256 != Convert.ToHexStringLower(start.Sha256))
+        {
+            // Another user's id, or the same id for different content (IdReused for a message): refused alike.
+            _connection.Send(new ErrorFrame(ErrorCode.UnknownFile, start.FileId, "this file id belongs to another upload; pick a new id"));
+            return;
+        }
+
+        if (record.Complete)
+        {
+            // The blob is stored; the offer may not be (crash between rename and append). Appending is idempotent.
+            await AnnounceAsync(record, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        var state = await _blobs.OpenUploadAsync(record, cancellationToken).ConfigureAwait(false);
+        _uploads[start.FileId] = state;
+        if (state.Offset == record.Size)
+        {
+            await FinishAsync(state, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        _connection.Send(new FileOffsetFrame(FrameType.UploadReady, start.FileId, (ulong)state.Offset));
+    }
+
+    public async ValueTask WriteChunkAsync(FileChunkFrame chunk, CancellationToken cancellationToken)
+    {
+        if (!_uploads.TryGetValue(chunk.FileId, out var state))
+        {
+            throw new ProtocolException(ErrorCode.ProtocolError, $"UPLOAD_CHUNK for file {chunk.FileId}, which this connection has not started");
+        }
+
+        await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (state.IsDisposed)
+            {
+                // Taken over by a newer connection of the same client; this one's chunks are stale.
+                _uploads.TryRemove(chunk.FileId, out _);
+                _connection.Send(new ErrorFrame(ErrorCode.UnknownFile, chunk.FileId, "this upload continues on another connection"));
+                return;
+            }
+
+            if (chunk.Offset != (ulong)state.Offset)
+            {
+                throw new ProtocolException(ErrorCode.ProtocolError, $"chunk at offset {chunk.Offset}; the next byte expected is {state.Offset}");
+            }
+
+            if ((ulong)state.Offset + (ulong)chunk.Data.Length > (ulong)state.Record.Size)
+            {
+                // security.md 29: never store a byte past the declared size. The partial file goes; the sender lied.
+                _uploads.TryRemove(chunk.FileId, out _);
+                _blobs.Delete(state.Record);
+                _connection.Send(new ErrorFrame(ErrorCode.FileTooLarge, chunk.FileId, $"more bytes than the declared {state.Record.Size}; upload deleted"));
+                _connection.Abort(ErrorCode.None, "upload ran past its declared size");
+                return;
+            }
+
+            await state.AppendAsync(chunk.Data, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            state.Gate.Release();
+        }
+
+        if (state.Offset == state.Record.Size)
+        {
+            await FinishAsync(state, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask StartDownloadAsync(Session session, FileOffsetFrame request, CancellationToken cancellationToken)
+    {
+        var record = _blobs.Find(request.FileId);
+        if (record is not { Complete: true } || (record.Sender != session.User && record.Recipient != session.User))
+        {
+            // One answer for missing, expired and someone else's: file ids cannot be probed.
+            _connection.Send(new ErrorFrame(ErrorCode.UnknownFile, request.FileId, "no such file (it may have expired)"));
+            return;
+        }
+
+        if (request.Offset > (ulong)record.Size)
+        {
+            throw new ProtocolException(ErrorCode.ProtocolError, $"DOWNLOAD from offset {request.Offset} of a {record.Size}-byte file");
+        }
+
+        FileStream blob;
+        try
+        {
+            blob = new FileStream(_blobs.BlobPath(request.FileId), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 0, useAsync: true);
+        }
+        catch (FileNotFoundException)
+        {
+            _connection.Send(new ErrorFrame(ErrorCode.UnknownFile, request.FileId, "no such file (it may have expired)"));
+            return;
+        }
+
+        _connection.Send(new FileInfoFrame(request.FileId, record.Sender, record.Recipient, record.Name, (ulong)record.Size, Convert.FromHexString(record.Sha256)));
+        var isRecipient = record.Recipient == session.User;
+        _ = Task.Run(() => SendBlobAsync(blob, record, (long)request.Offset, isRecipient, cancellationToken), CancellationToken.None);
+    }
+
+    public void Dispose()
+    {
+        foreach (var state in _uploads.Values)
+        {
+            // The .part stays on disk: the client resumes from its length on any later connection.
+            _blobs.Detach(state);
+        }
+
+        _uploads.Clear();
+    }
+
+    private async Task SendBlobAsync(FileStream blob, BlobRecord record, long offset, bool isRecipient, CancellationToken cancellationToken)
+    {
+        var id = MessageId.Parse(record.Id);
+        try
+        {
+            await using (blob.ConfigureAwait(false))
+            {
+                blob.Position = offset;
+                while (offset < record.Size)
+                {
+                    if (!_chunkWindow.Wait(0) && !await _chunkWindow.WaitAsync(Options.WriteTimeout, cancellationToken).ConfigureAwait(false))
+                    {
+                        _connection.Abort(ErrorCode.SlowConsumer, "you are not reading the download; reconnect to resume");
+                        return;
+                    }
+
+                    // A new buffer per chunk: the frame owns it until the write loop has written it.
+                    var data = new byte[(int)Math.Min(FileTransferLimits.MaxChunkBytes / 4, record.Size - offset)];
+                    await blob.ReadExactlyAsync(data, cancellationToken).ConfigureAwait(false);
+                    _connection.Send(new FileChunkFrame(FrameType.FileChunk, id, (ulong)offset, data));
+                    offset += data.Length;
+                }
+            }
+
+            _connection.Send(new FileOffsetFrame(FrameType.FileEnd, id, (ulong)record.Size));
+            if (isRecipient)
+            {
+                _blobs.MarkFetched(record);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the connection closed; the client resumes from what it has
+        }
+        catch (Exception exception) when (exception is IOException or ObjectDisposedException)
+        {
+            _connection.Send(new ErrorFrame(ErrorCode.UnknownFile, id, "the file could not be read (it may have expired)"));
+        }
+    }
+
+    private async ValueTask FinishAsync(UploadState state, CancellationToken cancellationToken)
+    {
+        var record = state.Record;
+        var id = MessageId.Parse(record.Id);
+        _uploads.TryRemove(id, out _);
+        var actual = state.Finish();
+        if (Convert.ToHexStringLower(actual) != record.Sha256)
+        {
+            _blobs.Delete(record);
+            _connection.Send(new ErrorFrame(ErrorCode.HashMismatch, id, "the bytes received do not match the declared SHA-256; upload deleted, send it again"));
+            return;
+        }
+
+        _blobs.Complete(state);
+        await AnnounceAsync(record, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Appends the offer to both logs (deduplicated by the file id as message id) and answers UPLOAD_DONE.</summary>
+    private async Task AnnounceAsync(BlobRecord record, CancellationToken cancellationToken)
+    {
+        var id = MessageId.Parse(record.Id);
+        var offer = new FileOffer(id, record.Name, (ulong)record.Size, Convert.FromHexString(record.Sha256));
+        var result = await _services.Store.AppendAsync(new Submission(record.Sender, id, record.Recipient, offer.Describe(), File: offer), cancellationToken)
+            .ConfigureAwait(false);
+        switch (result.Status)
+        {
+            case AppendStatus.Stored or AppendStatus.Duplicate:
+                _connection.Send(new UploadDoneFrame(id, result.SenderSequence, result.Time));
+                break;
+            case AppendStatus.QueueFull:
+                _connection.Send(new ErrorFrame(ErrorCode.RecipientQueueFull, id, $"{record.Recipient} has too many unread messages; the file is kept, offer it again later"));
+                break;
+            default:
+                _connection.Send(new ErrorFrame(ErrorCode.UnknownUser, id, $"the offer could not be stored ({result.Status})"));
+                break;
+        }
+    }
+}

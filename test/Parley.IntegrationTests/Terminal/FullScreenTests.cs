@@ -1,0 +1,91 @@
+using System.Globalization;
+
+namespace Parley.IntegrationTests.Terminal;
+
+/// <summary>
+/// The full-screen client on a real pty under tmux at a fixed size, against a real server: typing while messages
+/// arrive, Alt+2, resize, Esc doing nothing, and /quit restoring the terminal. Deadlines, not sleeps.
+/// Skipped (passes trivially) when tmux is missing; scripts/test.sh installs it.
+/// </summary>
+public sealed class FullScreenTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    [Fact]
+    public async Task TypeWhileMessagesArrive_SwitchWithAlt2_Resize_Quit()
+    {
+        if (!Tmux.Available)
+        {
+            return;
+        }
+
+        await using var server = await ServerProcess.StartAsync(_dir.Sub("data"));
+        var alice = _dir.Sub("alice");
+        var bob = _dir.Sub("bob");
+        await Accounts.RegisterAsync(server, alice, "alice");
+        await Accounts.RegisterAsync(server, bob, "bob");
+        var early = await Parley.As(bob, "/query alice\nsent while alice was away\n/quit\n", "chat");
+        Assert.True(early.ExitCode == 0, early.ToString());
+
+        using var tmux = new Tmux();
+        tmux.Start($"dotnet {Parley.Dll} --home {alice} chat");
+        await tmux.WaitForAsync("2-bob");
+        await tmux.WaitForAsync("[Act: 2!]"); // a highlight: the message names alice
+
+        tmux.Keys("M-2");
+        await tmux.WaitForAsync("- 2:bob");
+        await tmux.WaitForAsync("-- 1 message arrived while you were offline --");
+        await tmux.WaitForAsync("<bob> sent while alice was away");
+
+        // bob streams messages while alice types a line in pieces; the line must arrive whole.
+        await using var bobChat = LineChatProcess.Start(bob);
+        await bobChat.WriteLineAsync("/query alice");
+        await tmux.WaitForAsync("2+bob");
+        var typed = "typing while messages arrive, and nothing breaks";
+        var pieces = typed.Chunk(6).Select(c => new string(c)).ToList();
+        for (var i = 0; i < 20; i++)
+        {
+            await bobChat.WriteLineAsync("burst " + i.ToString(CultureInfo.InvariantCulture));
+            if (i < pieces.Count)
+            {
+                tmux.Type(pieces[i]);
+            }
+        }
+
+        foreach (var piece in pieces.Skip(20))
+        {
+            tmux.Type(piece);
+        }
+
+        await tmux.WaitForAsync("<bob> burst 19");
+        await tmux.WaitForAsync("[bob] " + typed);
+        tmux.Keys("Enter");
+        await bobChat.WaitForAsync("] [alice] <alice> " + typed);
+        await tmux.WaitForAsync("<alice> " + typed + "  [stored]");
+
+        // Esc is not "quit".
+        tmux.Keys("Escape");
+        tmux.Type("/who");
+        tmux.Keys("Enter");
+        await tmux.WaitForAsync("online: ");
+        Assert.Equal("0", tmux.Display("#{pane_dead}"));
+
+        tmux.Run("resize-window", "-x", "70", "-y", "20");
+        var resized = await tmux.WaitForAsync(s =>
+        {
+            var rows = s.TrimEnd('\n').Split('\n');
+            return rows.Length == 20 && rows[18].StartsWith("[", StringComparison.Ordinal) && rows[18].Contains("[alice] [2:bob]", StringComparison.Ordinal);
+        }, "the status bar on row 19 of 20");
+        Assert.All(resized.Split('\n'), row => Assert.True(row.Length <= 70, row));
+
+        tmux.Type("/quit");
+        tmux.Keys("Enter");
+        await tmux.WaitForAsync(_ => tmux.Display("#{pane_dead}") == "1", "the client exit");
+        Assert.Equal("0", tmux.Display("#{pane_dead_status}"));
+        // The alternate screen is gone: the chat's frame is not left on the terminal.
+        Assert.DoesNotContain("[alice] [2:bob]", tmux.Capture(), StringComparison.Ordinal);
+        Assert.Equal(0, await bobChat.QuitAsync());
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
