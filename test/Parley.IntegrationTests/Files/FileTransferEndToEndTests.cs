@@ -16,6 +16,7 @@ public sealed class FileTransferEndToEndTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
+    [Trait("Security", "29")]
     [Fact]
     public async Task TwoHundredMiB_ToOfflineUser_ServerRestartedBeforeFetch_ByteIdentical()
     {

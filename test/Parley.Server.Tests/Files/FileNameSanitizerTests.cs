@@ -10,6 +10,7 @@ public sealed class FileNameSanitizerTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
 
+    [Trait("Security", "28")]
     [Theory]
     [InlineData("../../etc/passwd", "passwd")]
     [InlineData("..\\..\\x", "x")]
@@ -34,6 +35,7 @@ public sealed class FileNameSanitizerTests : IDisposable
         Assert.Equal(expected, FileNameSanitizer.Sanitize(wire));
     }
 
+    [Trait("Security", "28")]
     [Fact]
     public void Sanitize_TenThousandCharacters_CutTo255BytesKeepingExtension()
     {
@@ -43,6 +45,7 @@ public sealed class FileNameSanitizerTests : IDisposable
         Assert.EndsWith(".txt", name, StringComparison.Ordinal);
     }
 
+    [Trait("Security", "28")]
     [Fact]
     public void CreateUnique_SameNameTwice_SecondGetsNewNameAndFirstIsUntouched()
     {
@@ -55,6 +58,7 @@ public sealed class FileNameSanitizerTests : IDisposable
         Assert.Equal("keep me", File.ReadAllText(first));
     }
 
+    [Trait("Security", "28")]
     [Fact]
     public void CreateUnique_AnyString_NewFileDirectlyInsideFolder()
     {

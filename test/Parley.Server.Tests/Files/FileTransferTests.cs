@@ -67,6 +67,7 @@ public sealed class FileTransferTests : IDisposable
         Assert.Empty(Directory.GetFiles(server.FilesPath));
     }
 
+    [Trait("Security", "29")]
     [Fact]
     public async Task Upload_InterruptedAndServerRestarted_ResumesAtStoredOffsetAndRecipientGetsIdenticalBytes()
     {
