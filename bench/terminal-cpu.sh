@@ -13,7 +13,7 @@ sock=parley-bench-$$
 port=$(( 40000 + RANDOM % 20000 ))
 cleanup() { tmux -L "$sock" kill-server 2>/dev/null || true; kill "$server" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-dotnet "$dll" serve --data "$work/data" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+dotnet "$dll" serve --data "$work/data" --listen "127.0.0.1:$port" --rate-limit 0 >"$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do grep -q "listening" "$work/serve.log" 2>/dev/null && break; sleep 0.1; done
 for u in alice bob carol dave erin frank; do
