@@ -28,7 +28,9 @@ public sealed class FullScreenTests : IDisposable
         Assert.True(early.ExitCode == 0, early.ToString());
 
         using var tmux = new Tmux();
-        tmux.Start($"dotnet {Parley.Dll} --home {alice} chat");
+        // The shell records the client's exit code: tmux's own #{pane_dead_status} is not always filled in.
+        var exitFile = _dir.Sub("chat.exit");
+        tmux.Start($"dotnet {Parley.Dll} --home {alice} chat; echo $? > {exitFile}");
         await tmux.WaitForAsync("2-bob");
         await tmux.WaitForAsync("[Act: 2!]"); // a highlight: the message names alice
 
@@ -80,8 +82,8 @@ public sealed class FullScreenTests : IDisposable
 
         tmux.Type("/quit");
         tmux.Keys("Enter");
-        await tmux.WaitForAsync(_ => tmux.Display("#{pane_dead}") == "1", "the client exit");
-        Assert.Equal("0", tmux.Display("#{pane_dead_status}"));
+        await tmux.WaitForAsync(_ => File.Exists(exitFile) && File.ReadAllText(exitFile).Trim().Length > 0, "the client exit");
+        Assert.Equal("0", File.ReadAllText(exitFile).Trim());
         // The alternate screen is gone: the chat's frame is not left on the terminal.
         Assert.DoesNotContain("[alice] [2:bob]", tmux.Capture(), StringComparison.Ordinal);
         Assert.Equal(0, await bobChat.QuitAsync());
