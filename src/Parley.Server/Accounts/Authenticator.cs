@@ -64,40 +64,12 @@ internal sealed class Authenticator(IChatStore store, PasswordHasher hasher, Log
             return AuthResult.Fail(ErrorCode.BadId, "bad user name or device id");
         }
 
-        if (throttle.IsThrottled(address, user, out var retryAfter))
+        var (refusal, stored) = await VerifyPasswordAsync(user, frame.Password, address, AuthFailedMessage, cancellationToken).ConfigureAwait(false);
+        if (refusal is { } refused)
         {
-            return Throttled(retryAfter);
+            return refused;
         }
 
-        var stored = await store.GetPasswordHashAsync(user, cancellationToken).ConfigureAwait(false);
-        bool valid;
-        using (await throttle.EnterHashingAsync(cancellationToken).ConfigureAwait(false))
-        {
-            // Checked again once a hashing slot is ours: attempts that queued together must not all get through.
-            if (throttle.IsThrottled(address, user, out retryAfter))
-            {
-                return Throttled(retryAfter);
-            }
-
-            if (stored is null)
-            {
-                hasher.VerifyDummy(frame.Password);
-                valid = false;
-            }
-            else
-            {
-                valid = hasher.Verify(frame.Password, stored);
-            }
-        }
-
-        if (!valid)
-        {
-            throttle.RecordFailure(address, user);
-            metrics.LoginFailures.Add(1);
-            return AuthResult.Fail(ErrorCode.AuthFailed, AuthFailedMessage);
-        }
-
-        throttle.RecordSuccess(address, user);
         if (hasher.NeedsRehash(stored!))
         {
             string rehash;
@@ -144,29 +116,66 @@ internal sealed class Authenticator(IChatStore store, PasswordHasher hasher, Log
             return AuthResult.Fail(ErrorCode.WeakPassword, $"password too short: at least {options.MinPasswordLength} characters");
         }
 
-        if (throttle.IsThrottled(address, user, out var retryAfter))
+        var (refusal, _) = await VerifyPasswordAsync(user, change.Current, address, "the current password is wrong", cancellationToken).ConfigureAwait(false);
+        if (refusal is { } refused)
         {
-            return Throttled(retryAfter);
+            return refused;
         }
 
-        var stored = await store.GetPasswordHashAsync(user, cancellationToken).ConfigureAwait(false);
         string replacement;
         using (await throttle.EnterHashingAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (stored is null || !hasher.Verify(change.Current, stored))
-            {
-                throttle.RecordFailure(address, user);
-                metrics.LoginFailures.Add(1);
-                return AuthResult.Fail(ErrorCode.AuthFailed, "the current password is wrong");
-            }
-
             replacement = hasher.Hash(change.Replacement);
         }
 
-        throttle.RecordSuccess(address, user);
         await store.SetPasswordHashAsync(user, replacement, cancellationToken).ConfigureAwait(false);
         await store.RevokeTokensAsync(user, device: null, cancellationToken).ConfigureAwait(false);
         return AuthResult.Ok(user, string.Empty);
+    }
+
+    /// <summary>
+    /// The one password check of LOGIN and CHANGE_PASSWORD: throttle first (no hash for a throttled attempt), then the
+    /// comparison under the hashing cap, re-checking the throttle once a slot is ours (attempts that queued together
+    /// must not all get through); an unknown user costs a dummy hash. Failures and successes are recorded. Returns the
+    /// refusal to send, or null and the stored hash.
+    /// </summary>
+    private async Task<(AuthResult? Refusal, string? Stored)> VerifyPasswordAsync(string user, string password, string address,
+        string failure, CancellationToken cancellationToken)
+    {
+        if (throttle.IsThrottled(address, user, out var retryAfter))
+        {
+            return (Throttled(retryAfter), null);
+        }
+
+        var stored = await store.GetPasswordHashAsync(user, cancellationToken).ConfigureAwait(false);
+        bool valid;
+        using (await throttle.EnterHashingAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (throttle.IsThrottled(address, user, out retryAfter))
+            {
+                return (Throttled(retryAfter), null);
+            }
+
+            if (stored is null)
+            {
+                hasher.VerifyDummy(password);
+                valid = false;
+            }
+            else
+            {
+                valid = hasher.Verify(password, stored);
+            }
+        }
+
+        if (!valid)
+        {
+            throttle.RecordFailure(address, user);
+            metrics.LoginFailures.Add(1);
+            return (AuthResult.Fail(ErrorCode.AuthFailed, failure), null);
+        }
+
+        throttle.RecordSuccess(address, user);
+        return (null, stored);
     }
 
     /// <summary>Makes the next resume token of a device; only its hash is stored.</summary>
