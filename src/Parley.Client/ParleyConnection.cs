@@ -462,6 +462,9 @@ public sealed class ParleyConnection : IAsyncDisposable
             case PresenceFrame presence:
                 _events.Writer.TryWrite(new PresenceEvent(presence.User, presence.Online));
                 break;
+            case ReceiptFrame receipt:
+                _events.Writer.TryWrite(new ReceiptEvent(receipt.Peer, receipt.UpTo));
+                break;
             case SequenceFrame { Kind: FrameType.Synced } synced:
                 _events.Writer.TryWrite(new SyncedEvent(synced.Value));
                 break;

@@ -28,6 +28,7 @@ public enum FrameType : byte
     WhoList = 0x93,
     Presence = 0x94,
     HistoryPage = 0x95,
+    Receipt = 0x96,
     UploadReady = 0xA0,
     UploadDone = 0xA1,
     FileInfo = 0xA2,

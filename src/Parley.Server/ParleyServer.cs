@@ -56,6 +56,7 @@ public sealed class ParleyServer : IAsyncDisposable
         var blobs = options.FilesPath is null ? null : new Files.BlobStore(options.FilesPath, options);
         _services = new ConnectionServices(options, store, registry, authenticator, Metrics, _limiter, _logger, blobs);
         store.Committed = registry.OnCommitted;
+        store.Delivered = registry.OnDelivered;
     }
 
     public ServerMetrics Metrics { get; }

@@ -38,6 +38,9 @@ public sealed class SqliteChatStore : IChatStore
     /// <inheritdoc />
     public Action<IReadOnlyList<LogEntry>>? Committed { get; set; }
 
+    /// <inheritdoc />
+    public Action<IReadOnlyList<DeliveryReceipt>>? Delivered { get; set; }
+
     /// <summary>Opens (creating if needed) the store file and starts the writer thread.</summary>
     public static SqliteChatStore Open(SqliteStoreOptions options)
     {
@@ -329,6 +332,11 @@ public sealed class SqliteChatStore : IChatStore
         {
             _state.Publish(context.Appended);
             Committed?.Invoke(context.Appended);
+        }
+
+        if (context.Receipts.Count > 0)
+        {
+            Delivered?.Invoke(context.Receipts);
         }
 
         foreach (var op in ops)

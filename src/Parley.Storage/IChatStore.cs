@@ -14,6 +14,13 @@ public interface IChatStore : IAsyncDisposable
     /// </summary>
     Action<IReadOnlyList<LogEntry>>? Committed { get; set; }
 
+    /// <summary>
+    /// Called after a commit in which a user's most advanced device cursor moved past messages from others, with one
+    /// receipt per (sender, recipient) pair: the router turns them into RECEIPT frames for the senders' devices. Same
+    /// thread rules as <see cref="Committed"/>.
+    /// </summary>
+    Action<IReadOnlyList<DeliveryReceipt>>? Delivered { get; set; }
+
     /// <summary>Creates an account. False when the name is taken.</summary>
     Task<bool> CreateUserAsync(string user, string passwordHash, CancellationToken cancellationToken = default);
 

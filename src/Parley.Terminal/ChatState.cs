@@ -13,6 +13,9 @@ public sealed class ChatState
     private readonly List<Conversation> _conversations;
     private readonly HashSet<string> _online = new(StringComparer.Ordinal);
 
+    /// <summary>Per peer, the newest of our log sequences that a RECEIPT said reached one of the peer's devices.</summary>
+    private readonly Dictionary<string, ulong> _deliveredUpTo = new(StringComparer.Ordinal);
+
     public ChatState(string me, ulong readUpTo = 0)
     {
         Me = me;
@@ -163,7 +166,7 @@ public sealed class ChatState
         }
 
         var entry = new ChatEntry(message.Id, message.From, message.To, time, message.Text,
-            message.From == Me ? MessageState.Stored : MessageState.Received)
+            message.From == Me ? SentState(message.To, message.Sequence) : MessageState.Received)
         {
             Sequence = message.Sequence,
             Key = message.Sequence,
@@ -212,7 +215,7 @@ public sealed class ChatState
             }
 
             target.Insert(new ChatEntry(message.Id, message.From, message.To, DateTimeOffset.FromUnixTimeMilliseconds(message.Time), message.Text,
-                message.From == Me ? MessageState.Stored : MessageState.Received)
+                message.From == Me ? SentState(message.To, message.Sequence) : MessageState.Received)
             {
                 Sequence = message.Sequence,
                 Key = message.Sequence,
@@ -235,9 +238,36 @@ public sealed class ChatState
         foreach (var conversation in _conversations)
         {
             var entry = conversation.Find(id);
-            if (entry is not null && entry.State != MessageState.Stored)
+            if (entry is not null && entry.State is MessageState.Sending or MessageState.Failed)
             {
                 Store(conversation, entry, sequence, time);
+            }
+        }
+    }
+
+    /// <summary>
+    /// RECEIPT: every message we sent to <paramref name="peer"/> up to our log sequence <paramref name="upTo"/> reached
+    /// one of the peer's devices. Remembered, so a message whose SEND_OK or copy comes later is marked too.
+    /// </summary>
+    public void MarkDelivered(string peer, ulong upTo)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        if (_deliveredUpTo.TryGetValue(peer, out var known) && known >= upTo)
+        {
+            return;
+        }
+
+        _deliveredUpTo[peer] = upTo;
+        if (Find(peer) is not { } conversation)
+        {
+            return;
+        }
+
+        foreach (var entry in conversation.Entries)
+        {
+            if (entry.From == Me && entry.State == MessageState.Stored && entry.Sequence > 0 && entry.Sequence <= upTo)
+            {
+                entry.State = MessageState.Delivered;
             }
         }
     }
@@ -293,9 +323,13 @@ public sealed class ChatState
         .Where(x => x.c.Unread > 0 || x.c.Highlight)
         .Select(x => (x.i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) + (x.c.Highlight ? "!" : string.Empty)));
 
+    /// <summary>Stored, or delivered when a receipt already covers this sequence.</summary>
+    private MessageState SentState(string to, ulong sequence) =>
+        _deliveredUpTo.TryGetValue(to, out var delivered) && sequence <= delivered ? MessageState.Delivered : MessageState.Stored;
+
     private void Store(Conversation conversation, ChatEntry entry, ulong sequence, DateTimeOffset time)
     {
-        entry.State = MessageState.Stored;
+        entry.State = SentState(entry.To, sequence);
         entry.Sequence = sequence;
         entry.Time = time;
         entry.Key = sequence;

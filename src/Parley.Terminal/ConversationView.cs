@@ -67,7 +67,7 @@ public static class ConversationView
         return new PaneLine(LineKind.Message, segments);
     }
 
-    /// <summary>What is known about a sent message, honestly: sending, stored (and whether the peer is offline), or refused.</summary>
+    /// <summary>What is known about a sent message, honestly: sending, stored (and whether the peer is offline), delivered, or refused.</summary>
     public static string StateSuffix(ChatState state, ChatEntry entry)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -78,6 +78,7 @@ public static class ConversationView
             MessageState.Failed => $"  [not sent: {entry.Error}]",
             MessageState.Stored when entry.From == state.Me && !state.IsOnline(entry.To) => $"  [stored, {entry.To} offline]",
             MessageState.Stored when entry.From == state.Me => "  [stored]",
+            MessageState.Delivered when entry.From == state.Me => "  [delivered]",
             _ => string.Empty,
         };
     }

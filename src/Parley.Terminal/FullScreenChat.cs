@@ -207,6 +207,9 @@ public sealed class FullScreenChat
                 }
 
                 break;
+            case ReceiptEvent receipt:
+                _state.MarkDelivered(receipt.Peer, receipt.UpTo);
+                break;
             case SyncedEvent:
                 _state.CatchingUp = false;
                 _state.Status = "connected";

@@ -50,6 +50,9 @@ public static class LineChat
                 case PresenceEvent presence:
                     output.WriteLine($"* {presence.User} is {(presence.Online ? "online" : "offline")}");
                     break;
+                case ReceiptEvent receipt:
+                    output.WriteLine($"* delivered to {receipt.Peer}");
+                    break;
                 case SyncedEvent:
                     catchingUp = false;
                     output.WriteLine("* up to date");

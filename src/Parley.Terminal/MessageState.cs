@@ -1,9 +1,8 @@
 namespace Parley.Terminal;
 
 /// <summary>
-/// What is known about a message. The protocol has no delivery or read receipts from the peer, so "stored" (the
-/// server has it durably; it reaches the peer's devices when they connect) is the furthest state a sent message can
-/// honestly show.
+/// What is known about a message: sending, stored by the server (durable; it reaches the peer's devices when they
+/// connect), delivered (a RECEIPT said one of the peer's devices has it), or refused. There are no read receipts.
 /// </summary>
 public enum MessageState
 {
@@ -15,6 +14,9 @@ public enum MessageState
 
     /// <summary>SEND_OK arrived, or this device saw the copy in the user's own log.</summary>
     Stored,
+
+    /// <summary>A RECEIPT from the server: a device of the recipient acknowledged it.</summary>
+    Delivered,
 
     /// <summary>The server refused it (unknown user, queue full, ...).</summary>
     Failed,

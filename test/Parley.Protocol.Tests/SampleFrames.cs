@@ -29,6 +29,7 @@ internal static class SampleFrames
         [FrameType.Synced] = new SequenceFrame(FrameType.Synced, 8),
         [FrameType.WhoList] = new WhoListFrame([new OnlineUser("alice", 2), new OnlineUser("echo", 1), new OnlineUser("zoë", ushort.MaxValue)]),
         [FrameType.Presence] = new PresenceFrame("bob", Online: true),
+        [FrameType.Receipt] = new ReceiptFrame("bob", 77),
         [FrameType.History] = new HistoryFrame(100, 50, "bob"),
         [FrameType.ChangePassword] = new ChangePasswordFrame("old pässword", "new pässword 🔑"),
         [FrameType.HistoryPage] = new HistoryPageFrame(100, [new DeliverFrame(98, Id, "alice", "bob", 5, "older ✓"), new DeliverFrame(99, Id, "bob", "alice", 6, "")]),

@@ -120,6 +120,40 @@ public sealed class ChatStateTests
     }
 
     [Fact]
+    public void Receipt_MarksStoredMessagesUpToItsSequenceDelivered_AndLaterOnesStayStored()
+    {
+        var state = new ChatState("alice") { CatchingUp = false };
+        state.Query("bob");
+        state.SetPresence("bob", true);
+        var first = state.AddPending("bob", "one", Frames.Noon);
+        var second = state.AddPending("bob", "two", Frames.Noon);
+        var third = state.AddPending("bob", "three", Frames.Noon);
+        state.MarkStored(first.Id, 5, Frames.Noon);
+        state.MarkStored(second.Id, 6, Frames.Noon);
+
+        state.MarkDelivered("bob", 6);
+        state.MarkStored(third.Id, 9, Frames.Noon);
+
+        Assert.Equal("  [delivered]", ConversationView.StateSuffix(state, first));
+        Assert.Equal("  [delivered]", ConversationView.StateSuffix(state, second));
+        Assert.Equal("  [stored]", ConversationView.StateSuffix(state, third));
+    }
+
+    [Fact]
+    public void Receipt_BeforeSendOk_MessageShownDeliveredOnceStored()
+    {
+        var state = new ChatState("alice") { CatchingUp = false };
+        state.Query("bob");
+        var entry = state.AddPending("bob", "fast", Frames.Noon);
+
+        state.MarkDelivered("bob", 3);
+        Assert.Equal(MessageState.Sending, entry.State);
+        state.MarkStored(entry.Id, 3, Frames.Noon);
+
+        Assert.Equal(MessageState.Delivered, entry.State);
+    }
+
+    [Fact]
     public void PendingMessages_StayBelowStoredOnes_AndFailuresSayWhy()
     {
         var state = new ChatState("alice") { CatchingUp = false };

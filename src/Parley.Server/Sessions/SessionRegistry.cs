@@ -108,6 +108,28 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
         }
     }
 
+    /// <summary>
+    /// Turns delivery receipts into RECEIPT frames for the senders' online devices. Runs on the store's writer thread;
+    /// a sender who is offline gets none (receipts are a live courtesy, not part of the log).
+    /// </summary>
+    public void OnDelivered(IReadOnlyList<DeliveryReceipt> receipts)
+    {
+        lock (_lock)
+        {
+            foreach (var receipt in receipts)
+            {
+                if (_byUser.TryGetValue(receipt.Sender, out var sessions))
+                {
+                    var frame = new ReceiptFrame(receipt.Recipient, receipt.SenderSequence);
+                    foreach (var session in sessions)
+                    {
+                        session.Connection.Send(frame);
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>The users online now, at most <paramref name="max"/>, in name order.</summary>
     public IReadOnlyList<OnlineUser> Online(int max)
     {

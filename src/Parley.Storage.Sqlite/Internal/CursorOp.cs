@@ -1,6 +1,10 @@
 namespace Parley.Storage.Sqlite.Internal;
 
-/// <summary>Moves a device's cursor forward (never back), in the file and in the writer's cache.</summary>
+/// <summary>
+/// Moves a device's cursor forward (never back), in the file and in the writer's cache. When it moves past the
+/// user's most advanced cursor, the messages from others in between have reached the user for the first time: one
+/// delivery receipt per sender goes to <see cref="WriterContext.Receipts"/>.
+/// </summary>
 internal sealed class CursorOp(string user, string device, ulong acknowledged) : WriteOp<bool>
 {
     public override void Execute(WriterContext context)
@@ -12,6 +16,7 @@ internal sealed class CursorOp(string user, string device, ulong acknowledged) :
             return;
         }
 
+        var delivered = devices.Count == 0 ? 0 : devices.Values.Max();
         using var upsert = context.Connection.CreateCommand();
         upsert.CommandText = """
             INSERT INTO devices(user, device, acked, seen) VALUES ($user, $device, $acked, $seen)
@@ -24,6 +29,33 @@ internal sealed class CursorOp(string user, string device, ulong acknowledged) :
         upsert.ExecuteNonQuery();
         devices[device] = acknowledged;
         context.State.CursorMoved(user);
+        if (acknowledged > delivered)
+        {
+            AddReceipts(context, delivered, acknowledged);
+        }
+
         SetResult(true);
+    }
+
+    /// <summary>
+    /// The newest message per sender in (<paramref name="after"/>, <paramref name="upTo"/>], mapped to its place in
+    /// the sender's log through the dedupe table, which records the sender's sequence of every submission.
+    /// </summary>
+    private void AddReceipts(WriterContext context, ulong after, ulong upTo)
+    {
+        using var query = context.Connection.CreateCommand();
+        query.CommandText = """
+            SELECT l.sender, MAX(s.seq) FROM log l JOIN submits s ON s.sender = l.sender AND s.id = l.id
+            WHERE l.owner = $owner AND l.seq > $after AND l.seq <= $upTo AND l.sender <> $owner
+            GROUP BY l.sender
+            """;
+        query.Parameters.AddWithValue("$owner", user);
+        query.Parameters.AddWithValue("$after", (long)after);
+        query.Parameters.AddWithValue("$upTo", (long)upTo);
+        using var reader = query.ExecuteReader();
+        while (reader.Read())
+        {
+            context.Receipts.Add(new DeliveryReceipt(reader.GetString(0), user, (ulong)reader.GetInt64(1)));
+        }
     }
 }

@@ -13,4 +13,6 @@ internal sealed class WriterContext(SqliteConnection connection, LogState state,
     public long Now { get; } = now;
 
     public List<LogEntry> Appended { get; } = [];
+
+    public List<DeliveryReceipt> Receipts { get; } = [];
 }
