@@ -4,7 +4,7 @@ namespace Parley.IntegrationTests.Terminal;
 
 /// <summary>
 /// The full-screen client on a real pty under tmux at a fixed size, against a real server: typing while messages
-/// arrive, Alt+2, resize, Esc doing nothing, and /quit restoring the terminal. Deadlines, not sleeps.
+/// arrive, delivery receipts both ways, Alt+2, resize, Esc doing nothing, and /quit restoring the terminal. Deadlines, not sleeps.
 /// Skipped (passes trivially) when tmux is missing; scripts/test.sh installs it.
 /// </summary>
 public sealed class FullScreenTests : IDisposable
@@ -60,10 +60,12 @@ public sealed class FullScreenTests : IDisposable
         }
 
         await tmux.WaitForAsync("<bob> burst 19");
+        await bobChat.WaitForAsync("* delivered to alice"); // alice's client acknowledged bob's messages
         await tmux.WaitForAsync("[bob] " + typed);
         tmux.Keys("Enter");
         await bobChat.WaitForAsync("] [alice] <alice> " + typed);
-        await tmux.WaitForAsync("<alice> " + typed + "  [stored]");
+        // bob's client acknowledged it, so the server sent alice a receipt.
+        await tmux.WaitForAsync("<alice> " + typed + "  [delivered]");
 
         // Esc is not "quit".
         tmux.Keys("Escape");
