@@ -91,5 +91,58 @@ public sealed class FullScreenTests : IDisposable
         Assert.Equal(0, await bobChat.QuitAsync());
     }
 
+    [Fact]
+    public async Task ServerKilledAndRestarted_ChatStaysUp_ReconnectsAndCatchesUp_ThenQuitsCleanly()
+    {
+        if (!Tmux.Available)
+        {
+            return;
+        }
+
+        await using var server = await ServerProcess.StartAsync(_dir.Sub("data"));
+        var alice = _dir.Sub("alice");
+        var bob = _dir.Sub("bob");
+        await Accounts.RegisterAsync(server, alice, "alice");
+        await Accounts.RegisterAsync(server, bob, "bob");
+        var before = await Parley.As(bob, null, "send", "alice", "before the crash");
+        Assert.True(before.ExitCode == 0, before.ToString());
+
+        using var tmux = new Tmux();
+        var exitFile = _dir.Sub("chat.exit");
+        tmux.Start($"dotnet {Parley.Dll} --home {alice} chat; echo $? > {exitFile}");
+        await tmux.WaitForAsync("2-bob");
+        tmux.Keys("M-2");
+        await tmux.WaitForAsync("<bob> before the crash");
+
+        await server.KillAsync();
+        await tmux.WaitForAsync("[reconnecting]");
+        Assert.Equal("0", tmux.Display("#{pane_dead}"));
+
+        await server.RestartAsync();
+        var after = await Parley.As(bob, null, "send", "alice", "after the restart");
+        Assert.True(after.ExitCode == 0, after.ToString());
+        // Caught up on the new connection, with nothing shown twice.
+        var screen = await tmux.WaitForAsync("<bob> after the restart");
+        Assert.Equal(1, CountOf(screen, "<bob> before the crash"));
+        await tmux.WaitForAsync(s => !s.Contains("[reconnecting]", StringComparison.Ordinal), "the status bar without [reconnecting]");
+
+        tmux.Type("/quit");
+        tmux.Keys("Enter");
+        await tmux.WaitForAsync(_ => File.Exists(exitFile) && File.ReadAllText(exitFile).Trim().Length > 0, "the client exit");
+        Assert.Equal("0", File.ReadAllText(exitFile).Trim());
+        Assert.DoesNotContain("<bob> after the restart", tmux.Capture(), StringComparison.Ordinal);
+    }
+
+    private static int CountOf(string text, string part)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + part.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
     public void Dispose() => _dir.Dispose();
 }
