@@ -20,6 +20,7 @@ public sealed class SqliteChatStore : IChatStore
     private readonly LogState _state = new();
     private readonly Thread _writer;
     private readonly SqliteConnection _writeConnection;
+    private readonly CommandCache _commands;
 
     private SqliteChatStore(SqliteStoreOptions options)
     {
@@ -32,6 +33,7 @@ public sealed class SqliteChatStore : IChatStore
             DefaultTimeout = 30,
         }.ToString();
         _writeConnection = OpenConnection();
+        _commands = new CommandCache(_writeConnection);
         _writer = new Thread(WriterLoop) { IsBackground = true, Name = "parley-store-writer" };
     }
 
@@ -233,6 +235,7 @@ public sealed class SqliteChatStore : IChatStore
     {
         _writes.Writer.TryComplete();
         await Task.Run(_writer.Join).ConfigureAwait(false);
+        _commands.Dispose();
         _writeConnection.Dispose();
         SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
     }
@@ -304,11 +307,12 @@ public sealed class SqliteChatStore : IChatStore
 
     private bool TryCommit(List<WriteOp> ops)
     {
-        var context = new WriterContext(_writeConnection, _state, _options.Time.GetUtcNow().ToUnixTimeMilliseconds());
+        var context = new WriterContext(_writeConnection, _commands, _state, _options.Time.GetUtcNow().ToUnixTimeMilliseconds());
         try
         {
             using (var transaction = _writeConnection.BeginTransaction())
             {
+                _commands.Transaction = transaction;
                 foreach (var op in ops)
                 {
                     op.Execute(context);

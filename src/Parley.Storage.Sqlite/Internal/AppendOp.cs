@@ -13,15 +13,13 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
 {
     public override void Execute(WriterContext context)
     {
-        var connection = context.Connection;
         var digest = Digest(submission);
 
-        using (var find = connection.CreateCommand())
+        var find = context.Commands.Get("SELECT digest, seq, time FROM submits WHERE sender = $sender AND id = $id", "$sender", "$id");
+        find.Parameters[0].Value = submission.From;
+        find.Parameters[1].Value = submission.Id.ToArray();
+        using (var reader = find.ExecuteReader())
         {
-            find.CommandText = "SELECT digest, seq, time FROM submits WHERE sender = $sender AND id = $id";
-            find.Parameters.AddWithValue("$sender", submission.From);
-            find.Parameters.AddWithValue("$id", submission.Id.ToArray());
-            using var reader = find.ExecuteReader();
             if (reader.Read())
             {
                 var stored = (byte[])reader.GetValue(0);
@@ -32,20 +30,15 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
             }
         }
 
-        using (var exists = connection.CreateCommand())
+        if (!context.State.UserExists(context.Commands, submission.To))
         {
-            exists.CommandText = "SELECT 1 FROM users WHERE name = $name";
-            exists.Parameters.AddWithValue("$name", submission.To);
-            if (exists.ExecuteScalar() is null)
-            {
-                SetResult(new AppendResult(AppendStatus.UnknownRecipient, 0, 0));
-                return;
-            }
+            SetResult(new AppendResult(AppendStatus.UnknownRecipient, 0, 0));
+            return;
         }
 
         var isBot = submission.AutoReply is not null;
         var selfNote = submission.To == submission.From;
-        if (!isBot && context.State.Unacknowledged(connection, submission.To, (ulong)limits.MaxUnacknowledgedPerUser) >= (ulong)limits.MaxUnacknowledgedPerUser)
+        if (!isBot && context.State.Unacknowledged(context.Connection, submission.To, (ulong)limits.MaxUnacknowledgedPerUser) >= (ulong)limits.MaxUnacknowledgedPerUser)
         {
             SetResult(new AppendResult(AppendStatus.QueueFull, 0, 0));
             return;
@@ -67,16 +60,15 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
                 : Append(context, submission.From, submission.Id, submission.From, submission.To, now, submission.Text, submission.File);
         }
 
-        using (var remember = connection.CreateCommand())
-        {
-            remember.CommandText = "INSERT INTO submits(sender, id, digest, seq, time) VALUES ($sender, $id, $digest, $seq, $time)";
-            remember.Parameters.AddWithValue("$sender", submission.From);
-            remember.Parameters.AddWithValue("$id", submission.Id.ToArray());
-            remember.Parameters.AddWithValue("$digest", digest);
-            remember.Parameters.AddWithValue("$seq", (long)senderSequence);
-            remember.Parameters.AddWithValue("$time", now);
-            remember.ExecuteNonQuery();
-        }
+        var remember = context.Commands.Get(
+            "INSERT INTO submits(sender, id, digest, seq, time) VALUES ($sender, $id, $digest, $seq, $time)",
+            "$sender", "$id", "$digest", "$seq", "$time");
+        remember.Parameters[0].Value = submission.From;
+        remember.Parameters[1].Value = submission.Id.ToArray();
+        remember.Parameters[2].Value = digest;
+        remember.Parameters[3].Value = (long)senderSequence;
+        remember.Parameters[4].Value = now;
+        remember.ExecuteNonQuery();
 
         SetResult(new AppendResult(AppendStatus.Stored, senderSequence, now));
     }
@@ -94,21 +86,23 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
     private static ulong Append(WriterContext context, string owner, MessageId id, string from, string to, long time, string text, FileOffer? file)
     {
         var sequence = context.State.Next(context.Connection, owner);
-        using var insert = context.Connection.CreateCommand();
-        insert.CommandText = "INSERT INTO log(owner, seq, id, sender, recipient, time, body, file_id, file_name, file_size, file_sha) " +
-            "VALUES ($owner, $seq, $id, $sender, $recipient, $time, $body, $fileId, $fileName, $fileSize, $fileSha)";
+        var insert = context.Commands.Get(
+            "INSERT INTO log(owner, seq, id, sender, recipient, time, body, file_id, file_name, file_size, file_sha) " +
+            "VALUES ($owner, $seq, $id, $sender, $recipient, $time, $body, $fileId, $fileName, $fileSize, $fileSha)",
+            "$owner", "$seq", "$id", "$sender", "$recipient", "$time", "$body", "$fileId", "$fileName", "$fileSize", "$fileSha");
+        var values = insert.Parameters;
+        values[0].Value = owner;
+        values[1].Value = (long)sequence;
+        values[2].Value = id.ToArray();
+        values[3].Value = from;
+        values[4].Value = to;
+        values[5].Value = time;
+        values[6].Value = text;
         // NULL columns for a plain message: rows written before files existed look the same (FileColumns).
-        insert.Parameters.AddWithValue("$fileId", file is null ? DBNull.Value : file.FileId.ToArray());
-        insert.Parameters.AddWithValue("$fileName", file is null ? DBNull.Value : file.Name);
-        insert.Parameters.AddWithValue("$fileSize", file is null ? DBNull.Value : (long)file.Size);
-        insert.Parameters.AddWithValue("$fileSha", file is null ? DBNull.Value : file.Sha256);
-        insert.Parameters.AddWithValue("$owner", owner);
-        insert.Parameters.AddWithValue("$seq", (long)sequence);
-        insert.Parameters.AddWithValue("$id", id.ToArray());
-        insert.Parameters.AddWithValue("$sender", from);
-        insert.Parameters.AddWithValue("$recipient", to);
-        insert.Parameters.AddWithValue("$time", time);
-        insert.Parameters.AddWithValue("$body", text);
+        values[7].Value = file is null ? DBNull.Value : file.FileId.ToArray();
+        values[8].Value = file is null ? DBNull.Value : file.Name;
+        values[9].Value = file is null ? DBNull.Value : (long)file.Size;
+        values[10].Value = file is null ? DBNull.Value : file.Sha256;
         insert.ExecuteNonQuery();
         context.Appended.Add(new LogEntry(owner, sequence, id, from, to, time, text, file));
         if (from != owner)

@@ -17,15 +17,16 @@ internal sealed class CursorOp(string user, string device, ulong acknowledged) :
         }
 
         var delivered = devices.Count == 0 ? 0 : devices.Values.Max();
-        using var upsert = context.Connection.CreateCommand();
-        upsert.CommandText = """
+        var upsert = context.Commands.Get(
+            """
             INSERT INTO devices(user, device, acked, seen) VALUES ($user, $device, $acked, $seen)
             ON CONFLICT(user, device) DO UPDATE SET acked = MAX(acked, excluded.acked), seen = excluded.seen
-            """;
-        upsert.Parameters.AddWithValue("$user", user);
-        upsert.Parameters.AddWithValue("$device", device);
-        upsert.Parameters.AddWithValue("$acked", (long)acknowledged);
-        upsert.Parameters.AddWithValue("$seen", context.Now);
+            """,
+            "$user", "$device", "$acked", "$seen");
+        upsert.Parameters[0].Value = user;
+        upsert.Parameters[1].Value = device;
+        upsert.Parameters[2].Value = (long)acknowledged;
+        upsert.Parameters[3].Value = context.Now;
         upsert.ExecuteNonQuery();
         devices[device] = acknowledged;
         context.State.CursorMoved(user);
@@ -43,15 +44,16 @@ internal sealed class CursorOp(string user, string device, ulong acknowledged) :
     /// </summary>
     private void AddReceipts(WriterContext context, ulong after, ulong upTo)
     {
-        using var query = context.Connection.CreateCommand();
-        query.CommandText = """
+        var query = context.Commands.Get(
+            """
             SELECT l.sender, MAX(s.seq) FROM log l JOIN submits s ON s.sender = l.sender AND s.id = l.id
             WHERE l.owner = $owner AND l.seq > $after AND l.seq <= $upTo AND l.sender <> $owner
             GROUP BY l.sender
-            """;
-        query.Parameters.AddWithValue("$owner", user);
-        query.Parameters.AddWithValue("$after", (long)after);
-        query.Parameters.AddWithValue("$upTo", (long)upTo);
+            """,
+            "$owner", "$after", "$upTo");
+        query.Parameters[0].Value = user;
+        query.Parameters[1].Value = (long)after;
+        query.Parameters[2].Value = (long)upTo;
         using var reader = query.ExecuteReader();
         while (reader.Read())
         {

@@ -21,6 +21,9 @@ internal sealed class LogState
     /// </summary>
     private readonly Dictionary<string, ulong> _receivedSinceCursor = new(StringComparer.Ordinal);
 
+    /// <summary>Recipients known to exist. Accounts are never deleted, so a positive answer stays true.</summary>
+    private readonly HashSet<string> _users = new(StringComparer.Ordinal);
+
     public ConcurrentDictionary<string, ulong> PublishedHeads { get; } = new(StringComparer.Ordinal);
 
     public ulong Head(SqliteConnection connection, string owner)
@@ -35,6 +38,25 @@ internal sealed class LogState
         }
 
         return head;
+    }
+
+    /// <summary>Whether an account named <paramref name="user"/> exists; asks the file once per user.</summary>
+    public bool UserExists(CommandCache commands, string user)
+    {
+        if (_users.Contains(user))
+        {
+            return true;
+        }
+
+        var exists = commands.Get("SELECT 1 FROM users WHERE name = $name", "$name");
+        exists.Parameters[0].Value = user;
+        if (exists.ExecuteScalar() is null)
+        {
+            return false;
+        }
+
+        _users.Add(user);
+        return true;
     }
 
     public ulong Next(SqliteConnection connection, string owner)
@@ -120,5 +142,6 @@ internal sealed class LogState
         _heads.Clear();
         _cursors.Clear();
         _receivedSinceCursor.Clear();
+        _users.Clear(); // a rolled-back batch may have created one
     }
 }

@@ -3,9 +3,12 @@ using Microsoft.Data.Sqlite;
 namespace Parley.Storage.Sqlite.Internal;
 
 /// <summary>What a write sees while its batch runs: the connection and transaction, and the entries appended so far.</summary>
-internal sealed class WriterContext(SqliteConnection connection, LogState state, long now)
+internal sealed class WriterContext(SqliteConnection connection, CommandCache commands, LogState state, long now)
 {
     public SqliteConnection Connection { get; } = connection;
+
+    /// <summary>Prepared statements for the per-message writes, already joined to the batch's transaction.</summary>
+    public CommandCache Commands { get; } = commands;
 
     public LogState State { get; } = state;
 
