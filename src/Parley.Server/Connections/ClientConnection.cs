@@ -65,7 +65,9 @@ internal sealed class ClientConnection
     public async Task RunAsync()
     {
         Log.ConnectionOpened(_services.Logger, Id, _address);
-        var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
+        // Zero-byte reads: an idle connection waits for data without holding a read buffer (SslStream, too, returns
+        // its buffer while waiting), which is most of what an idle logged-in connection would otherwise cost.
+        var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true, useZeroByteReads: true));
         var writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true));
         var writeLoop = WriteLoopAsync(writer);
         using var loginTimer = Options.Time.CreateTimer(
