@@ -238,6 +238,25 @@ internal sealed class GuestSession
 
     private async Task HandleAsync(SeedFrame frame)
     {
+        string? text;
+        try
+        {
+            text = s_strictUtf8.GetString(Convert.FromBase64String(frame.Payload));
+        }
+        catch (Exception exception) when (exception is FormatException or DecoderFallbackException)
+        {
+            text = null;
+        }
+
+        // Every frame counts against the rate limit, refused ones too, except the chunks of a file being received:
+        // as for Parley clients, file data is bounded by the file size limit instead.
+        var isChunk = _upload is not null && text is not null && text.StartsWith("@FILE:", StringComparison.Ordinal) && frame.Sender == _name;
+        if (!isChunk)
+        {
+            var length = Encoding.UTF8.GetByteCount(frame.Payload) + frame.Sender.Length + frame.Receiver.Length + frame.Timestamp.Length + 5;
+            await _rateLimiter.AcquireAsync(length, morePending: _reader.Buffered > 0, _lifetime.Token).ConfigureAwait(false);
+        }
+
         if (frame.Sender != _name)
         {
             await RefuseFrameAsync($"a frame from \"{frame.Sender}\" was refused: you are {_name}").ConfigureAwait(false);
@@ -250,23 +269,10 @@ internal sealed class GuestSession
             return;
         }
 
-        string text;
-        try
-        {
-            text = s_strictUtf8.GetString(Convert.FromBase64String(frame.Payload));
-        }
-        catch (Exception exception) when (exception is FormatException or DecoderFallbackException)
+        if (text is null)
         {
             await RefuseFrameAsync($"a message to {frame.Receiver} was not valid base64 of UTF-8 text and was not delivered").ConfigureAwait(false);
             return;
-        }
-
-        // File chunks are not chat traffic, as for Parley clients: bounded by the file size limit instead.
-        var isChunk = _upload is not null && text.StartsWith("@FILE:", StringComparison.Ordinal);
-        if (!isChunk)
-        {
-            var length = Encoding.UTF8.GetByteCount(frame.Payload) + frame.Sender.Length + frame.Receiver.Length + frame.Timestamp.Length + 5;
-            await _rateLimiter.AcquireAsync(length, morePending: _reader.Buffered > 0, _lifetime.Token).ConfigureAwait(false);
         }
 
         if (!Names.TryNormalizeRecipient(frame.Receiver, out var to))
