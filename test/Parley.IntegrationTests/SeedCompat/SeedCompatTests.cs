@@ -191,11 +191,45 @@ public sealed class SeedCompatTests : IDisposable
         Assert.Contains("not valid base64", await replies.NextAsync("SEVER"), StringComparison.Ordinal);
         Assert.Contains("you are gina", await replies.NextAsync("SEVER"), StringComparison.Ordinal);
 
+        await socket.SendAsync(Encoding.ASCII.GetBytes(Frame("gina", "nobody", "anyone there?")));
+        Assert.Contains("there is no user nobody", await replies.NextAsync("SEVER"), StringComparison.Ordinal);
+
         // A reply from alice comes back in the note's format, and the goodbye ends the connection cleanly.
         await aliceLive.SendAsync(MessageId.NewRandom(), "~gina", "back to you");
         Assert.Equal("back to you", await replies.NextAsync("alice"));
         await socket.SendAsync(Encoding.ASCII.GetBytes("gina|SEVER||EXIT"));
         await WaitForLogAsync(server, "Guest ~gina left: said goodbye");
+    }
+
+    [Fact]
+    public async Task Guest_FloodingFrames_IsRateLimitedLikeEveryone_AndClosedWithAReason()
+    {
+        await using var server = await StartServerAsync();
+        await RegisterAsync(server, "alice");
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync("127.0.0.1", server.SeedCompatPort);
+        var replies = new SeedWireReader(socket);
+        // 400 frames at once: past the burst of 50 they wait at 20/s, and 100 delayed in a row with more queued is a flood.
+        var flood = new StringBuilder("hank");
+        for (var i = 0; i < 400; i++)
+        {
+            flood.Append(Frame("hank", "alice", $"flood {i}"));
+        }
+
+        await socket.SendAsync(Encoding.ASCII.GetBytes(flood.ToString()));
+        Assert.Contains("sending too fast", await replies.NextAsync("SEVER"), StringComparison.Ordinal);
+        await WaitForLogAsync(server, "Guest ~hank left: sending too fast");
+    }
+
+    [Fact]
+    public async Task ServerShutdown_TellsTheGuest_AndExitsCleanly()
+    {
+        await using var server = await StartServerAsync();
+        await using var ivy = await SeedClientProcess.StartAsync(server.SeedCompatPort, "ivy", "alice", _dir.Sub("ivy-client"));
+        await WaitForLogAsync(server, "Guest ~ivy connected");
+        await server.StopAsync();
+        Assert.Equal(0, server.ExitCode);
+        await ivy.WaitForAsync("the server is shutting down");
     }
 
     public void Dispose() => _dir.Dispose();
