@@ -37,6 +37,10 @@ internal sealed class GuestSession
     private SeedFileUpload? _upload;
     private string _closeReason = "the client closed the connection";
 
+    // Set as soon as each step is taken, so that a failure half-way through joining still undoes it.
+    private bool _registered;
+    private bool _authenticated;
+
     public GuestSession(ConnectionServices services, Socket socket, string address)
     {
         _services = services;
@@ -72,11 +76,9 @@ internal sealed class GuestSession
     /// <summary>Runs the connection until either side closes it. Never throws.</summary>
     public async Task RunAsync()
     {
-        var joined = false;
         try
         {
-            joined = await JoinAsync().ConfigureAwait(false);
-            if (joined)
+            if (await JoinAsync().ConfigureAwait(false))
             {
                 _delivered = await _services.Store.GetCursorAsync(User, Device, _lifetime.Token).ConfigureAwait(false);
                 _ = Task.Run(DeliveryLoopAsync, CancellationToken.None);
@@ -101,7 +103,7 @@ internal sealed class GuestSession
         finally
         {
             await _lifetime.CancelAsync().ConfigureAwait(false);
-            if (joined)
+            if (_registered)
             {
                 _services.Registry.RemoveGuest(this);
                 Log.GuestLeft(_services.Logger, User, _closeReason);
@@ -120,7 +122,7 @@ internal sealed class GuestSession
             }
 
             _socket.Dispose();
-            _services.Limiter.Closed(_address, wasAuthenticated: joined);
+            _services.Limiter.Closed(_address, wasAuthenticated: _authenticated);
         }
     }
 
@@ -181,9 +183,12 @@ internal sealed class GuestSession
             return await RefuseAsync($"a guest named {bare} is already connected; this connection is refused and that one keeps its messages").ConfigureAwait(false);
         }
 
+        _registered = true;
+
         // The guest's durable log: an account under a name no one can log into or register, with a hash no password matches.
         await _services.Store.CreateUserAsync(User, BuiltInAccounts.LockedPasswordHash, _lifetime.Token).ConfigureAwait(false);
         _services.Limiter.Authenticated(_address);
+        _authenticated = true;
         Log.GuestJoined(_services.Logger, User, _address);
         return true;
     }
