@@ -5,9 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use: tmux drives the full-screen chat client on a real pty (test/.../Terminal).
+# Debian packages the tests use: tmux drives the full-screen chat client on a real pty (test/.../Terminal);
+# python3 runs the design note's own client against the seed-compat listener (test/.../SeedCompat).
 need_apt=()
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null

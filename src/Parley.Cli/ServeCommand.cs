@@ -58,9 +58,15 @@ internal static class ServeCommand
             DefaultValueFactory = _ => new ServerOptions().FileRetention.TotalDays,
         };
 
+        var seedCompat = new Option<string?>("--seed-compat")
+        {
+            Description = "Also accept the design note's old Python client on HOST:PORT (plain TCP, no passwords: its users are " +
+                "guests, shown as ~name; off by default, see docs/seed-compat.md)",
+        };
+
         var command = new Command("serve", "Run the server (TLS, embedded SQLite store). Ctrl+C or SIGTERM stops it cleanly.")
         {
-            data, listen, noRegistration, logLevel, maxDevices, maxUnread, rateLimit, rateBurst, maxFile, fileQuota, fileRetention,
+            data, listen, noRegistration, logLevel, maxDevices, maxUnread, rateLimit, rateBurst, maxFile, fileQuota, fileRetention, seedCompat,
         };
         command.SetAction((parse, _) => ErrorReporter.RunAsync(() => RunAsync(
             parse.GetValue(data)!, parse.GetValue(listen)!, !parse.GetValue(noRegistration), parse.GetValue(logLevel),
@@ -70,6 +76,7 @@ internal static class ServeCommand
                 MaxFileBytes = parse.GetValue(maxFile),
                 FileQuotaBytesPerUser = parse.GetValue(fileQuota),
                 FileRetention = TimeSpan.FromDays(parse.GetValue(fileRetention)),
+                SeedCompatEndpoint = parse.GetValue(seedCompat) is { } seed ? ParseEndPoint(seed) : null,
             })));
         return command;
     }
@@ -104,8 +111,13 @@ internal static class ServeCommand
         try
         {
             await server.StartAsync(signal.Token).ConfigureAwait(false);
-            // These two lines are the interface for scripts and tests: keep their shape.
+            // These lines are the interface for scripts and tests: keep their shape.
             Console.Out.WriteLine($"parley server listening on {server.LocalEndPoint}");
+            if (server.SeedCompatEndPoint is { } seedEndPoint)
+            {
+                Console.Out.WriteLine($"seed-compat guests (the note's old client, no TLS) at {seedEndPoint}");
+            }
+
             Console.Out.WriteLine($"key fingerprint {server.Fingerprint}");
             Console.Out.Flush();
             try

@@ -57,6 +57,32 @@ public static class Names
         return true;
     }
 
+    /// <summary>
+    /// Prefix of a guest's name (docs/seed-compat.md): someone who connected with the design note's old client has no
+    /// account and is addressed as <c>~name</c>, like IRC's mark for an unidentified user. No account can be called
+    /// that (<see cref="TryNormalizeUser"/> refuses <c>~</c>), so a guest can never pass for a user.
+    /// </summary>
+    public const char GuestPrefix = '~';
+
+    /// <summary>
+    /// A name a message may be addressed to: a user name, or a guest's name (<see cref="GuestPrefix"/> then a user
+    /// name). Logins and registrations use <see cref="TryNormalizeUser"/>, which refuses guest names.
+    /// </summary>
+    public static bool TryNormalizeRecipient(string name, out string normalized)
+    {
+        if (!string.IsNullOrEmpty(name) && name[0] == GuestPrefix)
+        {
+            var ok = TryNormalizeUser(name[1..], out var bare);
+            normalized = ok ? GuestPrefix + bare : string.Empty;
+            return ok;
+        }
+
+        return TryNormalizeUser(name, out normalized);
+    }
+
+    /// <summary>Whether <paramref name="name"/> (already normalised) is a guest's name.</summary>
+    public static bool IsGuest(string name) => name.Length > 1 && name[0] == GuestPrefix;
+
     public static bool IsValidDevice(string device)
     {
         if (string.IsNullOrEmpty(device) || device.Length > MaxLength)

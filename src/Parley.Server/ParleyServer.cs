@@ -30,6 +30,7 @@ public sealed class ParleyServer : IAsyncDisposable
     private readonly ConnectionLimiter _limiter;
     private readonly SslStreamCertificateContext? _certificateContext;
     private TcpListener? _listener;
+    private SeedCompat.SeedCompatListener? _seedCompat;
     private Task _acceptLoop = Task.CompletedTask;
 
     /// <param name="options">Settings.</param>
@@ -68,6 +69,9 @@ public sealed class ParleyServer : IAsyncDisposable
     /// <summary>Where the server listens, with the real port when port 0 was asked for.</summary>
     public IPEndPoint LocalEndPoint => (IPEndPoint)(_listener?.LocalEndpoint ?? throw new InvalidOperationException("not started"));
 
+    /// <summary>Where the listener for the note's old client listens (docs/seed-compat.md); null when it is off.</summary>
+    public IPEndPoint? SeedCompatEndPoint => _seedCompat?.LocalEndPoint;
+
     /// <summary>SHA-256 of the certificate's public key, as clients pin it.</summary>
     public string? Fingerprint => _certificate is null ? null : KeyFingerprint.Of(_certificate);
 
@@ -84,6 +88,11 @@ public sealed class ParleyServer : IAsyncDisposable
         _listener.Start(backlog: 1024);
         Log.Listening(_logger, _listener.LocalEndpoint);
         _acceptLoop = AcceptLoopAsync();
+        if (_options.SeedCompatEndpoint is { } seedEndPoint)
+        {
+            _seedCompat = new SeedCompat.SeedCompatListener(_services, seedEndPoint);
+            _seedCompat.Start();
+        }
     }
 
     /// <summary>Creates the built-in accounts (done by <see cref="StartAsync"/>; in-memory tests call it directly).</summary>
@@ -124,6 +133,7 @@ public sealed class ParleyServer : IAsyncDisposable
         await _stopping.CancelAsync().ConfigureAwait(false);
         _listener?.Stop();
         await _acceptLoop.ConfigureAwait(false);
+        var guests = _seedCompat?.StopAsync() ?? Task.CompletedTask;
         Log.Stopping(_logger, _connections.Count);
         foreach (var (connection, _) in _connections.Values)
         {
@@ -138,6 +148,8 @@ public sealed class ParleyServer : IAsyncDisposable
         {
             // the connections' own deadlines close the rest
         }
+
+        await guests.ConfigureAwait(false);
 
         Log.Stopped(_logger);
     }

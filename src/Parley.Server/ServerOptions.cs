@@ -95,5 +95,32 @@ public sealed record ServerOptions
     /// <summary>FILE_CHUNK frames queued per connection and not yet written to the socket: bounds a download's memory.</summary>
     public int MaxQueuedFileChunksPerConnection { get; init; } = 8;
 
+    /// <summary>
+    /// Where the listener for the design note's old client listens (docs/seed-compat.md); null, the default, turns it
+    /// off. Its users are guests: no password, no TLS, names no account owns, shown to others as "~name".
+    /// </summary>
+    public IPEndPoint? SeedCompatEndpoint { get; init; }
+
+    /// <summary>Longest frame of the note's format accepted from a guest (its base64 text of <see cref="ProtocolLimits.MaxTextBytes"/> fits); a longer one is skipped with a notice.</summary>
+    public int SeedCompatMaxFrameBytes { get; init; } = 96 * 1024;
+
+    /// <summary>Largest file, either way, between a guest and a Parley user: the old client sends and writes text files whole, in memory.</summary>
+    public int SeedCompatMaxFileBytes { get; init; } = 1 << 20;
+
+    /// <summary>
+    /// Longest frame sent to a guest. The old client reads with recv(1024) and cannot reassemble, so each frame must be
+    /// well under 1024 bytes: at 480 two frames that the kernel joins still fit one read. Longer texts are cut.
+    /// </summary>
+    public int SeedCompatMaxOutgoingFrameBytes { get; init; } = 480;
+
+    /// <summary>Pause after each frame sent to a guest, so that the old client's reads rarely see more than one.</summary>
+    public TimeSpan SeedCompatWritePacing { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// How long the listener waits for more bytes of a guest's name when they came without a '|' (the old client sends
+    /// its name alone, then waits for its user to type).
+    /// </summary>
+    public TimeSpan SeedCompatNameSettle { get; init; } = TimeSpan.FromMilliseconds(250);
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

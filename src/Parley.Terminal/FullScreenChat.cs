@@ -421,7 +421,7 @@ public sealed class FullScreenChat
                 Send(_state.Current.Name, command.Text!);
                 break;
             case CommandKind.Query or CommandKind.Message:
-                if (!Names.TryNormalizeUser(command.Name!, out var peer))
+                if (!Names.TryNormalizeRecipient(command.Name!, out var peer))
                 {
                     _state.Info($"bad user name {command.Name}", now);
                     break;

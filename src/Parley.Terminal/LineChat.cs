@@ -94,17 +94,17 @@ public static class LineChat
                     case CommandKind.Invalid:
                         output.WriteLine($"! {command.Text}");
                         break;
-                    case CommandKind.Query or CommandKind.Message when !Names.TryNormalizeUser(command.Name!, out _):
+                    case CommandKind.Query or CommandKind.Message when !Names.TryNormalizeRecipient(command.Name!, out _):
                         output.WriteLine($"! bad user name {command.Name}");
                         break;
                     case CommandKind.Query:
                     case CommandKind.Message when command.Text is null:
-                        Names.TryNormalizeUser(command.Name!, out var normalized);
+                        Names.TryNormalizeRecipient(command.Name!, out var normalized);
                         peer = normalized;
                         output.WriteLine($"* talking to {peer}");
                         break;
                     case CommandKind.Message:
-                        Names.TryNormalizeUser(command.Name!, out var to);
+                        Names.TryNormalizeRecipient(command.Name!, out var to);
                         await SendAsync(session, to, command.Text!, output, stop.Token).ConfigureAwait(false);
                         break;
                     case CommandKind.Who:

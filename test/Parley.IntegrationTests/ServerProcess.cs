@@ -21,6 +21,9 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public string Address => $"127.0.0.1:{Port}";
 
+    /// <summary>The port of the listener for the note's old client, when started with --seed-compat (else 0).</summary>
+    public int SeedCompatPort { get; private set; }
+
     public string Fingerprint { get; private set; } = string.Empty;
 
     public string DataDirectory => _data;
@@ -117,6 +120,10 @@ public sealed partial class ServerProcess : IAsyncDisposable
             {
                 Port = int.Parse(listening.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             }
+            else if (SeedCompatLine().Match(e.Data) is { Success: true } seed)
+            {
+                SeedCompatPort = int.Parse(seed.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            }
             else if (e.Data.StartsWith("key fingerprint ", StringComparison.Ordinal))
             {
                 Fingerprint = e.Data["key fingerprint ".Length..].Trim();
@@ -142,4 +149,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     [GeneratedRegex(@"listening on 127\.0\.0\.1:(\d+)")]
     private static partial Regex ListeningLine();
+
+    [GeneratedRegex(@"seed-compat guests .* at 127\.0\.0\.1:(\d+)")]
+    private static partial Regex SeedCompatLine();
 }

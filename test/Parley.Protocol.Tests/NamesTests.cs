@@ -102,4 +102,26 @@ public sealed class NamesTests
     [Fact]
     public void IsValidDevice_65Chars_False() =>
         Assert.False(Names.IsValidDevice(new string('d', 65)));
+
+    [Theory]
+    [InlineData("~Bob", "~bob")]
+    [InlineData("alice", "alice")]
+    public void NormalizeRecipient_UserOrGuest(string input, string expected)
+    {
+        Assert.True(Names.TryNormalizeRecipient(input, out var normalized));
+        Assert.Equal(expected, normalized);
+        Assert.Equal(expected[0] == '~', Names.IsGuest(normalized));
+    }
+
+    [Theory]
+    [InlineData("~")]
+    [InlineData("~~bob")]
+    [InlineData("b~ob")]
+    public void NormalizeRecipient_BadGuestName_Refused(string input) =>
+        Assert.False(Names.TryNormalizeRecipient(input, out _));
+
+    [Trait("Security", "8")]
+    [Fact]
+    public void NormalizeUser_GuestName_Refused_SoNoAccountCanBeAGuest() =>
+        Assert.False(Names.TryNormalizeUser("~bob", out _));
 }

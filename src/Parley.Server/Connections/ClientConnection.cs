@@ -419,7 +419,7 @@ internal sealed class ClientConnection
 
     private async ValueTask HandleSendAsync(Session session, SendFrame send)
     {
-        if (!Names.TryNormalizeUser(send.To, out var to))
+        if (!Names.TryNormalizeRecipient(send.To, out var to))
         {
             Send(new ErrorFrame(ErrorCode.BadId, send.Id, "bad recipient name"));
             return;
@@ -499,7 +499,7 @@ internal sealed class ClientConnection
         string? peer = null;
         if (request.Peer.Length > 0)
         {
-            if (!Names.TryNormalizeUser(request.Peer, out var normalized))
+            if (!Names.TryNormalizeRecipient(request.Peer, out var normalized))
             {
                 Send(new HistoryPageFrame(request.Before, [])); // no such conversation can exist
                 return;

@@ -36,7 +36,7 @@ internal sealed class FileTransfers : IDisposable
 
     public async ValueTask StartUploadAsync(Session session, UploadStartFrame start, CancellationToken cancellationToken)
     {
-        if (!Names.TryNormalizeUser(start.To, out var to))
+        if (!Names.TryNormalizeRecipient(start.To, out var to))
         {
             _connection.Send(new ErrorFrame(ErrorCode.BadId, start.FileId, "bad recipient name"));
             return;

@@ -13,6 +13,9 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<Session>> _byUser = new(StringComparer.Ordinal);
 
+    /// <summary>Guests of the seed-compat listener, by their "~name": at most one connection each (docs/seed-compat.md).</summary>
+    private readonly Dictionary<string, SeedCompat.GuestSession> _guests = new(StringComparer.Ordinal);
+
     /// <summary>Adds a session. Returns the error code when it cannot be added; replaces an older session of the same device.</summary>
     public ErrorCode Add(Session session)
     {
@@ -75,6 +78,42 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
         metrics.SessionClosed();
     }
 
+    /// <summary>
+    /// Adds a guest of the seed-compat listener. False when a guest of that name is already connected: the second is
+    /// refused and the first keeps its messages (the note's server let the second login steal them).
+    /// </summary>
+    public bool TryAddGuest(SeedCompat.GuestSession guest)
+    {
+        lock (_lock)
+        {
+            if (!_guests.TryAdd(guest.User, guest))
+            {
+                return false;
+            }
+
+            BroadcastLocked(new PresenceFrame(guest.User, true), guest.User);
+        }
+
+        metrics.SessionOpened();
+        return true;
+    }
+
+    public void RemoveGuest(SeedCompat.GuestSession guest)
+    {
+        lock (_lock)
+        {
+            if (!_guests.TryGetValue(guest.User, out var current) || current != guest)
+            {
+                return;
+            }
+
+            _guests.Remove(guest.User);
+            BroadcastLocked(new PresenceFrame(guest.User, false), guest.User);
+        }
+
+        metrics.SessionClosed();
+    }
+
     /// <summary>Closes every session of <paramref name="session"/>'s user except that one.</summary>
     public void CloseOthers(Session session, ErrorCode code, string reason)
     {
@@ -103,6 +142,10 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
                     {
                         session.OnAppended(entry);
                     }
+                }
+                else if (_guests.TryGetValue(entry.Owner, out var guest))
+                {
+                    guest.OnAppended();
                 }
             }
         }
@@ -135,10 +178,11 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
     {
         lock (_lock)
         {
-            return _byUser
-                .OrderBy(pair => pair.Key, StringComparer.Ordinal)
+            // Guests are listed under their "~name", which is how WHO marks them as guests.
+            return _byUser.Select(pair => new OnlineUser(pair.Key, (ushort)pair.Value.Count))
+                .Concat(_guests.Keys.Select(guest => new OnlineUser(guest, 1)))
+                .OrderBy(user => user.User, StringComparer.Ordinal)
                 .Take(max)
-                .Select(pair => new OnlineUser(pair.Key, (ushort)pair.Value.Count))
                 .ToList();
         }
     }
