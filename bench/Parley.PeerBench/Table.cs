@@ -53,6 +53,19 @@ internal static partial class Table
             output.Append('\n');
         }
 
+        void TextLine(string figure, string workload, string field)
+        {
+            output.Append(CultureInfo.InvariantCulture, $"| {figure} |");
+            foreach (var system in Systems)
+            {
+                var text = rows.TryGetValue((workload, system.Key), out var row) && row.TryGetProperty(field, out var value)
+                    && value.ValueKind == JsonValueKind.String ? value.GetString() : "–";
+                output.Append(' ').Append(text).Append(" |");
+            }
+
+            output.Append(string.Concat(Enumerable.Repeat(" |", Systems.Length - 1))).Append('\n');
+        }
+
         foreach (var pairs in new[] { 100, 1000 })
         {
             var w = $"w1-p{pairs}";
@@ -63,6 +76,7 @@ internal static partial class Table
             Line($"W1 P={pairs}: server CPU µs/msg", w, "server_cpu_us_per_msg", "0.0", true);
             Line($"W1 P={pairs}: server CPU, cores busy", w, "server_cpu_cores", "0.00", true);
             Line($"W1 P={pairs}: server peak RSS MiB", w, "server_rss_peak_mib", "0", true);
+            TextLine($"W1 P={pairs}: server CPU by thread", w, "server_threads");
         }
 
         Line("W2 p50 ms (100 pairs, 20k msg/s offered)", "w2", "p50_ms", "0.00", true);

@@ -49,6 +49,7 @@ internal static class Workloads
         var drained = await run.DrainAsync(totalSent, TimeSpan.FromSeconds(15), cancellationToken);
         var seconds = clock.Elapsed.TotalSeconds;
         var cpu = server.CpuMicroseconds() - cpuBefore;
+        var threads = server.ThreadShares();
         await server.StopSamplingAsync();
         var delivered = run.Delivered;
         return new Dictionary<string, object?>
@@ -72,6 +73,7 @@ internal static class Workloads
             ["server_cpu_us_per_msg"] = cpu / Math.Max(1, delivered),
             ["server_cpu_cores"] = cpu / 1e6 / seconds,
             ["server_rss_peak_mib"] = server.PeakRss / 1048576.0,
+            ["server_threads"] = threads,
         };
     }
 
