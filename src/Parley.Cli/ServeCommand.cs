@@ -64,9 +64,27 @@ internal static class ServeCommand
                 "guests, shown as ~name; off by default, see docs/seed-compat.md)",
         };
 
+        // Connection caps, for load tests that open thousands of connections from 127.0.0.1 (bench/Parley.PeerBench).
+        var maxConnections = new Option<int>("--max-connections")
+        {
+            Description = "Most connections the server holds at once",
+            DefaultValueFactory = _ => new ServerOptions().MaxConnections,
+        };
+        var maxPerAddress = new Option<int>("--max-connections-per-address")
+        {
+            Description = "Most connections from one client address",
+            DefaultValueFactory = _ => new ServerOptions().MaxConnectionsPerAddress,
+        };
+        var maxUnauthenticated = new Option<int>("--max-unauthenticated-per-address")
+        {
+            Description = "Most connections from one client address that have not logged in yet",
+            DefaultValueFactory = _ => new ServerOptions().MaxUnauthenticatedPerAddress,
+        };
+
         var command = new Command("serve", "Run the server (TLS, embedded SQLite store). Ctrl+C or SIGTERM stops it cleanly.")
         {
-            data, listen, noRegistration, logLevel, maxDevices, maxUnread, rateLimit, rateBurst, maxFile, fileQuota, fileRetention, seedCompat,
+            data, listen, noRegistration, logLevel, maxDevices, maxUnread, rateLimit, rateBurst, maxFile, fileQuota, fileRetention,
+            maxConnections, maxPerAddress, maxUnauthenticated, seedCompat,
         };
         command.SetAction((parse, _) => ErrorReporter.RunAsync(() => RunAsync(
             parse.GetValue(data)!, parse.GetValue(listen)!, !parse.GetValue(noRegistration), parse.GetValue(logLevel),
@@ -76,6 +94,9 @@ internal static class ServeCommand
                 MaxFileBytes = parse.GetValue(maxFile),
                 FileQuotaBytesPerUser = parse.GetValue(fileQuota),
                 FileRetention = TimeSpan.FromDays(parse.GetValue(fileRetention)),
+                MaxConnections = parse.GetValue(maxConnections),
+                MaxConnectionsPerAddress = parse.GetValue(maxPerAddress),
+                MaxUnauthenticatedPerAddress = parse.GetValue(maxUnauthenticated),
                 SeedCompatEndpoint = parse.GetValue(seedCompat) is { } seed ? ParseEndPoint(seed) : null,
             })));
         return command;

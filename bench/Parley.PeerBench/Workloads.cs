@@ -1,0 +1,429 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+
+namespace Parley.PeerBench;
+
+/// <summary>W1 (throughput), W2 (latency), W3 (idle connections and logins) and the Parley account set-up.</summary>
+internal static class Workloads
+{
+    private const string StreamConfig = "{\"name\":\"BENCH\",\"subjects\":[\"u.>\"],\"storage\":\"file\",\"num_replicas\":1}";
+
+    /// <summary>
+    /// W1: P pairs, each client sends its share of the messages to its partner as fast as a window of
+    /// <c>--window</c> undelivered messages allows, until the share is sent or <c>--seconds</c> have passed.
+    /// </summary>
+    public static async Task<Dictionary<string, object?>> ThroughputAsync(Options options, ServerProcess server, CancellationToken cancellationToken)
+    {
+        var pairs = options.Int("pairs", 100);
+        var total = options.Long("messages", 200_000);
+        var perClient = (int)Math.Max(1, total / (2 * pairs));
+        var cap = TimeSpan.FromSeconds(options.Int("seconds", 60));
+        var window = options.Int("window", 64);
+        var size = options.Int("size", 100);
+
+        await using var run = await Run.ConnectPairsAsync(options, pairs, window, cancellationToken);
+        var cpuBefore = server.CpuMicroseconds();
+        server.StartSampling();
+        var clock = Stopwatch.StartNew();
+        var sent = new long[run.Clients.Length];
+        var senders = run.Clients.Select((client, i) => Task.Run(async () =>
+        {
+            var slots = run.Windows[i];
+            while (sent[i] < perClient && clock.Elapsed < cap)
+            {
+                await slots.WaitAsync(cancellationToken);
+                var n = 1;
+                while (n < perClient - sent[i] && slots.Wait(0))
+                {
+                    n++;
+                }
+
+                await client.SendAsync(n, size, cancellationToken);
+                sent[i] += n;
+            }
+        }, cancellationToken)).ToArray();
+        await Task.WhenAll(senders);
+        var sendSeconds = clock.Elapsed.TotalSeconds;
+        var totalSent = sent.Sum();
+        var drained = await run.DrainAsync(totalSent, TimeSpan.FromSeconds(15), cancellationToken);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var cpu = server.CpuMicroseconds() - cpuBefore;
+        var threads = server.ThreadShares();
+        await server.StopSamplingAsync();
+        var delivered = run.Delivered;
+        return new Dictionary<string, object?>
+        {
+            ["pairs"] = pairs,
+            ["window"] = window,
+            ["size"] = size,
+            ["target_messages"] = 2L * pairs * perClient,
+            ["time_cap_s"] = cap.TotalSeconds,
+            ["capped"] = totalSent < 2L * pairs * perClient,
+            ["sent"] = totalSent,
+            ["delivered"] = delivered,
+            ["lost"] = totalSent - delivered,
+            ["acked"] = run.Acknowledges ? run.Acknowledged : null,
+            ["unacked"] = run.Acknowledges ? totalSent - run.Acknowledged : null,
+            ["refused"] = run.Refused,
+            ["drained"] = drained,
+            ["seconds"] = seconds,
+            ["send_seconds"] = sendSeconds,
+            ["msgs_per_s"] = delivered / seconds,
+            ["server_cpu_us_per_msg"] = cpu / Math.Max(1, delivered),
+            ["server_cpu_cores"] = cpu / 1e6 / seconds,
+            ["server_rss_peak_mib"] = server.PeakRss / 1048576.0,
+            ["server_threads"] = threads,
+        };
+    }
+
+    /// <summary>W2: P pairs, each client sends one timestamped message every <c>--interval-ms</c> for <c>--duration</c> seconds.</summary>
+    public static async Task<Dictionary<string, object?>> LatencyAsync(Options options, ServerProcess server, CancellationToken cancellationToken)
+    {
+        var pairs = options.Int("pairs", 100);
+        var interval = TimeSpan.FromMilliseconds(options.Int("interval-ms", 10));
+        var duration = TimeSpan.FromSeconds(options.Int("duration", 10));
+        var window = options.Int("window", 64);
+        var size = options.Int("size", 100);
+
+        await using var run = await Run.ConnectPairsAsync(options, pairs, window, cancellationToken);
+        var latencies = run.Clients.Select(_ => new List<long>(1 + (int)(duration / interval))).ToArray();
+        for (var i = 0; i < run.Clients.Length; i++)
+        {
+            run.Clients[i].Latencies = latencies[i];
+        }
+
+        var cpuBefore = server.CpuMicroseconds();
+        var clock = Stopwatch.StartNew();
+        var sent = new long[run.Clients.Length];
+        var senders = run.Clients.Select((client, i) => Task.Run(async () =>
+        {
+            // Spread the clients' ticks over the interval instead of all firing together.
+            await Task.Delay(TimeSpan.FromTicks(interval.Ticks * i / run.Clients.Length), cancellationToken);
+            using var timer = new PeriodicTimer(interval);
+            while (clock.Elapsed < duration && await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                await run.Windows[i].WaitAsync(cancellationToken);
+                await client.SendAsync(1, size, cancellationToken);
+                sent[i]++;
+            }
+        }, cancellationToken)).ToArray();
+        await Task.WhenAll(senders);
+        var totalSent = sent.Sum();
+        var drained = await run.DrainAsync(totalSent, TimeSpan.FromSeconds(15), cancellationToken);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var cpu = server.CpuMicroseconds() - cpuBefore;
+        var all = latencies.SelectMany(list => list).Order().ToArray();
+        return new Dictionary<string, object?>
+        {
+            ["pairs"] = pairs,
+            ["interval_ms"] = interval.TotalMilliseconds,
+            ["duration_s"] = duration.TotalSeconds,
+            ["sent"] = totalSent,
+            ["delivered"] = run.Delivered,
+            ["lost"] = totalSent - run.Delivered,
+            ["acked"] = run.Acknowledges ? run.Acknowledged : null,
+            ["drained"] = drained,
+            ["offered_msgs_per_s"] = totalSent / duration.TotalSeconds,
+            ["p50_ms"] = Percentile(all, 50),
+            ["p99_ms"] = Percentile(all, 99),
+            ["p999_ms"] = Percentile(all, 99.9),
+            ["max_ms"] = Percentile(all, 100),
+            ["server_cpu_us_per_msg"] = cpu / Math.Max(1, run.Delivered),
+            ["seconds"] = seconds,
+        };
+    }
+
+    /// <summary>
+    /// W3: opens and logs in C connections, <c>--batch</c> at a time (each batch's logins all in flight at once), and
+    /// measures the server's RSS growth per connection and the logins a second. For Parley the login is a RESUME
+    /// with the account's token over a new TLS connection, then SYNC (the "reconnect with a resume token" figure);
+    /// with <c>--password</c> it is a LOGIN with the password (Argon2id).
+    /// </summary>
+    public static async Task<Dictionary<string, object?>> IdleAsync(Options options, ServerProcess server, CancellationToken cancellationToken)
+    {
+        var count = options.Int("connections", 1000);
+        var batch = options.Int("batch", 500);
+        var password = options.Flag("password");
+        var tokens = options.System == "parley" ? Tokens.Load(options.Get("tokens")) : null;
+        var clients = new BenchClient[count];
+        var endPoint = options.EndPoint;
+        var failed = 0;
+        string? firstFailure = null;
+
+        // Warm-up (JIT in this process and the server's): open and close up to 100 connections, unmeasured.
+        var warm = new BenchClient[Math.Min(password ? 10 : 100, count)];
+        try
+        {
+            await Task.WhenAll(warm.Select(async (_, i) =>
+            {
+                warm[i] = Run.CreateClient(options, i, i, tokens, password ? new ParleyCredentials("pw", Tokens.Password, null) : null, prefix: "w");
+                await warm[i].ConnectAsync(endPoint, cancellationToken);
+            }));
+        }
+        finally
+        {
+            await Run.DisposeAllAsync(warm);
+            foreach (var client in warm.OfType<ParleyClient>().Where(client => client.NewToken is not null && !password))
+            {
+                tokens!.Set(client.Self, client.NewToken!);
+            }
+        }
+
+        await SettleAsync();
+        var rssBefore = server.Rss();
+        var cpuBefore = server.CpuMicroseconds();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            for (var start = 0; start < count; start += batch)
+            {
+                var tasks = Enumerable.Range(start, Math.Min(batch, count - start)).Select(async i =>
+                {
+                    var client = Run.CreateClient(options, i, i, tokens, password ? new ParleyCredentials("pw", Tokens.Password, null) : null, prefix: "i");
+                    clients[i] = client;
+                    try
+                    {
+                        await client.ConnectAsync(endPoint, cancellationToken);
+                    }
+                    catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                    {
+                        if (Interlocked.Increment(ref failed) == 1)
+                        {
+                            firstFailure = exception.Message;
+                        }
+                    }
+                });
+                await Task.WhenAll(tasks);
+            }
+
+            var seconds = clock.Elapsed.TotalSeconds;
+            var cpu = server.CpuMicroseconds() - cpuBefore;
+            await SettleAsync();
+            var rssAfter = server.Rss();
+            var open = count - failed;
+            return new Dictionary<string, object?>
+            {
+                ["connections"] = count,
+                ["batch"] = batch,
+                ["login"] = options.System == "parley" ? (password ? "LOGIN (password, Argon2id) over TLS" : "RESUME (token) over TLS") : "plain login",
+                ["failed"] = failed,
+                ["first_failure"] = firstFailure,
+                ["seconds"] = seconds,
+                ["logins_per_s"] = open / seconds,
+                ["server_cpu_us_per_login"] = cpu / Math.Max(1, open),
+                ["rss_before_mib"] = rssBefore / 1048576.0,
+                ["rss_after_mib"] = rssAfter / 1048576.0,
+                ["kib_per_conn"] = (rssAfter - rssBefore) / 1024.0 / Math.Max(1, open),
+            };
+        }
+        finally
+        {
+            await Run.DisposeAllAsync(clients);
+            if (tokens is not null)
+            {
+                foreach (var client in clients.OfType<ParleyClient>().Where(client => client.NewToken is not null && !password))
+                {
+                    tokens.Set(client.Self, client.NewToken!);
+                }
+
+                tokens.Save();
+            }
+        }
+    }
+
+    /// <summary>Registers Parley accounts pb0..pb(N-1) (skipping those that already have a token), 32 at a time.</summary>
+    public static async Task<Dictionary<string, object?>> RegisterAsync(Options options, CancellationToken cancellationToken)
+    {
+        var count = options.Int("count", 2000);
+        var tokens = Tokens.Load(options.Get("tokens"));
+        var todo = Enumerable.Range(0, count).Where(i => tokens.Get(Tokens.User(i)) is null).ToArray();
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            foreach (var chunk in todo.Chunk(32))
+            {
+                var clients = chunk.Select(i => Run.CreateClient(options, i, i, tokens, new ParleyCredentials(Tokens.Device, Tokens.Password, null, Register: true), "")).ToArray();
+                try
+                {
+                    await Task.WhenAll(clients.Select(client => client.ConnectAsync(options.EndPoint, cancellationToken)));
+                }
+                finally
+                {
+                    foreach (var client in clients.OfType<ParleyClient>().Where(client => client.NewToken is not null))
+                    {
+                        tokens.Set(client.Self, client.NewToken!);
+                    }
+
+                    await Run.DisposeAllAsync(clients);
+                }
+            }
+        }
+        finally
+        {
+            tokens.Save();
+        }
+
+        return new Dictionary<string, object?>
+        {
+            ["registered"] = todo.Length,
+            ["accounts"] = tokens.Count,
+            ["seconds"] = clock.Elapsed.TotalSeconds,
+            ["registrations_per_s"] = todo.Length / clock.Elapsed.TotalSeconds,
+        };
+    }
+
+    /// <summary>Creates the JetStream stream on u.&gt; (file storage, 1 replica); an existing identical stream is fine.</summary>
+    public static async Task EnsureStreamAsync(IPEndPoint endPoint, CancellationToken cancellationToken)
+    {
+        await using var setup = new NatsClient("setup", "setup", jetStream: true);
+        await setup.ConnectAsync(endPoint, cancellationToken);
+        var reply = await setup.RequestAsync("$JS.API.STREAM.CREATE.BENCH", StreamConfig, cancellationToken);
+        if (reply.Contains("\"error\"", StringComparison.Ordinal) && !reply.Contains("already in use", StringComparison.Ordinal))
+        {
+            throw new IOException("JetStream stream creation failed: " + reply);
+        }
+    }
+
+    private static double Percentile(long[] sorted, double percentile)
+    {
+        if (sorted.Length == 0)
+        {
+            return double.NaN;
+        }
+
+        var index = (int)Math.Min(sorted.Length - 1, Math.Ceiling(percentile / 100 * sorted.Length) - 1);
+        return sorted[Math.Max(0, index)] * 1000.0 / Stopwatch.Frequency;
+    }
+
+    /// <summary>Lets the server finish closing the previous run's connections and collect garbage before a baseline.</summary>
+    private static Task SettleAsync() => Task.Delay(TimeSpan.FromSeconds(2));
+}
+
+/// <summary>The clients of one W1 or W2 run: 2P clients, client 2k and 2k+1 partners, a window per sender.</summary>
+internal sealed class Run : IAsyncDisposable
+{
+    private readonly Tokens? _tokens;
+
+    private Run(BenchClient[] clients, SemaphoreSlim[] windows, Tokens? tokens)
+    {
+        Clients = clients;
+        Windows = windows;
+        _tokens = tokens;
+    }
+
+    public BenchClient[] Clients { get; }
+
+    /// <summary>Each client's own send window (released by its partner's deliveries).</summary>
+    public SemaphoreSlim[] Windows { get; }
+
+    public long Delivered => Clients.Sum(client => client.Delivered);
+
+    public long Acknowledged => Clients.Sum(client => client.Acknowledged);
+
+    public long Refused => Clients.Sum(client => client.Refused);
+
+    public bool Acknowledges => Clients.Length > 0 && Clients[0].Acknowledges;
+
+    public static async Task<Run> ConnectPairsAsync(Options options, int pairs, int window, CancellationToken cancellationToken)
+    {
+        if (options.System == "jetstream")
+        {
+            await Workloads.EnsureStreamAsync(options.EndPoint, cancellationToken);
+        }
+
+        var tokens = options.System == "parley" ? Tokens.Load(options.Get("tokens")) : null;
+        var clients = new BenchClient[2 * pairs];
+        var windows = new SemaphoreSlim[2 * pairs];
+        for (var i = 0; i < clients.Length; i++)
+        {
+            clients[i] = CreateClient(options, i, i ^ 1, tokens, null, prefix: options.Get("prefix", "c"));
+            windows[i] = new SemaphoreSlim(window);
+        }
+
+        for (var i = 0; i < clients.Length; i++)
+        {
+            clients[i].PartnerWindow = windows[i ^ 1];
+        }
+
+        var run = new Run(clients, windows, tokens);
+        try
+        {
+            using var gate = new SemaphoreSlim(options.Int("batch", 100));
+            await Task.WhenAll(clients.Select(async client =>
+            {
+                await gate.WaitAsync(cancellationToken);
+                try
+                {
+                    await client.ConnectAsync(options.EndPoint, cancellationToken);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }));
+        }
+        catch
+        {
+            await run.DisposeAsync();
+            throw;
+        }
+
+        return run;
+    }
+
+    public static BenchClient CreateClient(Options options, int index, int partnerIndex, Tokens? tokens, ParleyCredentials? credentials, string prefix)
+    {
+        string Name(int i) => prefix + i.ToString(CultureInfo.InvariantCulture);
+        return options.System switch
+        {
+            "parley" => new ParleyClient(Tokens.User(index), Tokens.User(partnerIndex), options.Get("fingerprint"),
+                credentials ?? new ParleyCredentials(Tokens.Device, null, tokens!.Get(Tokens.User(index))
+                    ?? throw new InvalidOperationException($"no token for {Tokens.User(index)}: run parley-register first"))),
+            "nats" => new NatsClient(Name(index), Name(partnerIndex), jetStream: false),
+            "jetstream" => new NatsClient(Name(index), Name(partnerIndex), jetStream: true),
+            "irc" => new IrcClient(Name(index), Name(partnerIndex)),
+            "mqtt" => new MqttClient(Name(index), Name(partnerIndex)),
+            _ => throw new ArgumentException($"unknown system {options.System}"),
+        };
+    }
+
+    public static async Task DisposeAllAsync(IEnumerable<BenchClient?> clients) =>
+        await Task.WhenAll(clients.Where(client => client is not null).Select(client => client!.DisposeAsync().AsTask()));
+
+    /// <summary>Waits until every sent message is delivered (and acknowledged, where the protocol does) or the timeout passes.</summary>
+    public async Task<bool> DrainAsync(long sent, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        while (Delivered < sent || (Acknowledges && Acknowledged + Refused < sent))
+        {
+            if (clock.Elapsed > timeout || Clients.Any(client => client.Completion.IsCompleted))
+            {
+                return false;
+            }
+
+            await Task.Delay(1, cancellationToken);
+        }
+
+        return true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DisposeAllAsync(Clients);
+        foreach (var window in Windows)
+        {
+            window.Dispose();
+        }
+
+        if (_tokens is not null)
+        {
+            foreach (var client in Clients.OfType<ParleyClient>().Where(client => client.NewToken is not null))
+            {
+                _tokens.Set(client.Self, client.NewToken!);
+            }
+
+            _tokens.Save();
+        }
+    }
+}
