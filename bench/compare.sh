@@ -8,7 +8,8 @@
 #
 # Settings (environment): W1_MESSAGES (messages per W1 run, default 300000), W1_SECONDS (time cap per W1 run,
 # default 45), W1_PAIRS (default "100 1000"), W3_CONNECTIONS (default 2000), W4_MIB (default 1024; 0 skips W4), OUT (where results.jsonl and
-# table.md go, default bench/compare-out). Every PeerBench call has its own --timeout; loopback only.
+# table.md go, default bench/compare-out), SYSTEMS (default "nats jetstream irc mqtt parley"; e.g. SYSTEMS=parley to
+# measure a change to Parley alone). Every PeerBench call has its own --timeout; loopback only.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +19,7 @@ W1_PAIRS=${W1_PAIRS:-100 1000}
 W3_CONNECTIONS=${W3_CONNECTIONS:-2000}
 W4_MIB=${W4_MIB:-1024}
 OUT=${OUT:-$ROOT/bench/compare-out}
+SYSTEMS=${SYSTEMS:-nats jetstream irc mqtt parley}
 WORK=$(mktemp -d /tmp/parley-compare.XXXXXX)
 STARTED_PIDS=()
 START=$(date +%s)
@@ -169,12 +171,14 @@ start_parley() {
 }
 
 for system in nats jetstream irc mqtt; do
+    case " $SYSTEMS " in *" $system "*) ;; *) continue ;; esac
     if [ "$system" != jetstream ]; then
         "start_$system"; run_idle "$system" "$port" "$pid"; stop "$pid"
     fi
     "start_$system"; run_traffic "$system" "$port" "$pid"; stop "$pid"
 done
 
+if [[ " $SYSTEMS " == *" parley "* ]]; then
 start_parley
 most_pairs=$(printf '%s\n' $W1_PAIRS 100 | sort -n | tail -1)
 accounts=$(( W3_CONNECTIONS > 2 * most_pairs ? W3_CONNECTIONS : 2 * most_pairs ))
@@ -191,10 +195,11 @@ stop "$pid"
 start_parley
 run_traffic parley "$port" "$pid" --fingerprint "$fingerprint" --tokens "$WORK/tokens.tsv"
 stop "$pid"
+fi
 
 # --- W4: 1 GiB through parley (upload, then download) against a plain TCP copy (bench/Parley.FileBench) ---
 : > "$OUT/w4.txt"
-if [ "$W4_MIB" != 0 ]; then
+if [ "$W4_MIB" != 0 ] && [[ " $SYSTEMS " == *" parley "* ]]; then
     log "parley: W4 ($W4_MIB MiB, bench/Parley.FileBench)"
     ( cd "$WORK" && TMPDIR="$WORK" dotnet "$FILEBENCH" "$W4_MIB" "$PARLEY" ) | tee "$OUT/w4.txt" >&2
 fi
