@@ -222,6 +222,25 @@ public sealed class ParleyConnection : IAsyncDisposable
     /// <summary>Sends a file-transfer frame (UPLOAD_START, UPLOAD_CHUNK, DOWNLOAD).</summary>
     public Task SendFileFrameAsync(Frame frame, CancellationToken cancellationToken = default) => WriteAsync(frame, cancellationToken);
 
+    /// <summary>
+    /// Puts this device in the server's P2P directory (logged in only) with the endpoint it accepts direct links on
+    /// ("" to only dial out) and its device-key fingerprint; the answer carries the heartbeat secret and interval.
+    /// </summary>
+    public async Task<DirectoryRegisteredFrame> RegisterInDirectoryAsync(string user, string device, string endpoint, byte[] fingerprint,
+        CancellationToken cancellationToken = default) =>
+        (DirectoryRegisteredFrame)await RequestAsync(new DirectoryRegisterFrame(user, device, endpoint, fingerprint), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The live directory entries of <paramref name="user"/> (logged in only).</summary>
+    public async Task<PeersFrame> LookupAsync(string user, CancellationToken cancellationToken = default) =>
+        (PeersFrame)await RequestAsync(new LookupFrame(user), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Keeps a directory entry alive; allowed without logging in (the secret is the credential). Before login the
+    /// server closes the connection once it has answered.
+    /// </summary>
+    public async Task<HeartbeatOkFrame> HeartbeatAsync(string user, string device, byte[] secret, CancellationToken cancellationToken = default) =>
+        (HeartbeatOkFrame)await RequestAsync(new HeartbeatFrame(user, device, secret), cancellationToken).ConfigureAwait(false);
+
     public Task PingAsync(ulong nonce, CancellationToken cancellationToken = default) =>
         WriteAsync(new SequenceFrame(FrameType.Ping, nonce), cancellationToken);
 
@@ -290,7 +309,10 @@ public sealed class ParleyConnection : IAsyncDisposable
     private async Task<AuthOkFrame> AuthenticateAsync(Frame request, CancellationToken cancellationToken) =>
         (AuthOkFrame)await RequestAsync(request, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>One control request at a time (HELLO, login): its answer is the next WELCOME/AUTH_OK or id-less ERROR.</summary>
+    /// <summary>
+    /// One control request at a time (HELLO, login, directory requests): its answer is the next WELCOME, AUTH_OK,
+    /// DIRECTORY_REGISTERED, PEERS or HEARTBEAT_OK, or an id-less ERROR.
+    /// </summary>
     private async Task<Frame> RequestAsync(Frame request, CancellationToken cancellationToken)
     {
         var completion = new TaskCompletionSource<Frame>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -442,7 +464,7 @@ public sealed class ParleyConnection : IAsyncDisposable
                 }
 
                 break;
-            case WelcomeFrame or AuthOkFrame:
+            case WelcomeFrame or AuthOkFrame or DirectoryRegisteredFrame or PeersFrame or HeartbeatOkFrame:
                 _pendingControl?.TrySetResult(frame);
                 break;
             case WhoListFrame who:
@@ -493,5 +515,6 @@ public sealed class ParleyConnection : IAsyncDisposable
     private static bool IsFileFrame(Frame frame) => frame is FileOffsetFrame or FileChunkFrame or UploadDoneFrame or FileInfoFrame;
 
     private static bool IsAuthAnswer(ErrorCode code) => code is ErrorCode.AuthFailed or ErrorCode.Throttled or ErrorCode.UserExists
-        or ErrorCode.RegistrationClosed or ErrorCode.WeakPassword or ErrorCode.BadId or ErrorCode.UnsupportedVersion or ErrorCode.TooManySessions or ErrorCode.Timeout;
+        or ErrorCode.RegistrationClosed or ErrorCode.WeakPassword or ErrorCode.BadId or ErrorCode.UnsupportedVersion or ErrorCode.TooManySessions or ErrorCode.Timeout
+        or ErrorCode.NotYourDevice or ErrorCode.UnknownDevice or ErrorCode.Malformed;
 }

@@ -51,4 +51,18 @@ internal static partial class Log
 
     [LoggerMessage(32, LogLevel.Error, "Connection {Id} failed unexpectedly", EventName = "ConnectionFailed")]
     public static partial void ConnectionFailed(ILogger logger, long id, Exception exception);
+
+    [LoggerMessage(40, LogLevel.Information,
+        "Load: {Connections} connections open ({Accepted} accepted since start), {Sessions} sessions, {DirectoryEntries} directory entries, {Stored} messages stored",
+        EventName = "Load")]
+    public static partial void Load(ILogger logger, long connections, long accepted, long sessions, long directoryEntries, long stored);
+
+    [LoggerMessage(41, LogLevel.Information, "Directory: {User}/{Device} registered at {Endpoint}", EventName = "DirectoryRegistered")]
+    public static partial void DirectoryRegistered(ILogger logger, string user, string device, string endpoint);
+
+    [LoggerMessage(42, LogLevel.Information, "Directory: {User}/{Device} forgotten after {Missed} missed heartbeats", EventName = "DirectoryExpired")]
+    public static partial void DirectoryExpired(ILogger logger, string user, string device, int missed);
+
+    [LoggerMessage(43, LogLevel.Warning, "Directory: {User} tried to register {Target}/{Device}", EventName = "DirectoryRefused")]
+    public static partial void DirectoryRefused(ILogger logger, string user, string target, string device);
 }
