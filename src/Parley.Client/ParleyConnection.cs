@@ -39,6 +39,7 @@ public sealed class ParleyConnection : IAsyncDisposable
     private ErrorFrame? _closeError;
     private Timer? _keepAlive;
     private ulong _pingNonce;
+    private int _disposed;
 
     /// <summary>
     /// How often an otherwise quiet connection sends PING. The server closes connections that send nothing for its
@@ -267,6 +268,12 @@ public sealed class ParleyConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Idempotent: a connection may be disposed by its user and again by the session that made it.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         if (_keepAlive is not null)
         {
             await _keepAlive.DisposeAsync().ConfigureAwait(false);
