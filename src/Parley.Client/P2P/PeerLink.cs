@@ -21,6 +21,7 @@ internal sealed class PeerLink : IAsyncDisposable
     private readonly ConcurrentDictionary<MessageId, TaskCompletionSource> _pending = new();
     private readonly Stopwatch _sinceRefill = Stopwatch.StartNew();
     private double _tokens;
+    private int _delayedInARow;
     private long _lastActivity = Environment.TickCount64;
     private Task _readLoop = Task.CompletedTask;
     private Timer? _idle;
@@ -175,7 +176,7 @@ internal sealed class PeerLink : IAsyncDisposable
                 }
 
                 Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
-                if (!TakeToken())
+                if (!await TakeTokenAsync().ConfigureAwait(false))
                 {
                     await TryWriteErrorAsync(ErrorCode.RateLimited, "too many frames").ConfigureAwait(false);
                     CloseReason ??= "the peer flooded the link";
@@ -240,8 +241,12 @@ internal sealed class PeerLink : IAsyncDisposable
         }
     }
 
-    /// <summary>Token bucket over frames (security.md 27 / 10): the burst, refilled at the rate; an empty bucket ends the link.</summary>
-    private bool TakeToken()
+    /// <summary>
+    /// Token bucket over frames (security.md 27, as the server's rule 10): a burst, then the rate; a frame over the rate
+    /// is delayed (this side stops reading, so TCP slows the peer down); only a long run of delayed frames in a row
+    /// counts as a flood and ends the link (its unacknowledged messages then go through the server).
+    /// </summary>
+    private async Task<bool> TakeTokenAsync()
     {
         if (_options.RateLimitFramesPerSecond <= 0)
         {
@@ -250,12 +255,21 @@ internal sealed class PeerLink : IAsyncDisposable
 
         _tokens = Math.Min(_options.RateLimitBurst, _tokens + (_sinceRefill.Elapsed.TotalSeconds * _options.RateLimitFramesPerSecond));
         _sinceRefill.Restart();
-        if (_tokens < 1)
+        if (_tokens >= 1)
+        {
+            _tokens--;
+            _delayedInARow = 0;
+            return true;
+        }
+
+        if (++_delayedInARow > _options.RateLimitMaxDelayedFrames)
         {
             return false;
         }
 
-        _tokens--;
+        await Task.Delay(TimeSpan.FromSeconds((1 - _tokens) / _options.RateLimitFramesPerSecond), _lifetime.Token).ConfigureAwait(false);
+        _tokens = Math.Min(_options.RateLimitBurst, _tokens + (_sinceRefill.Elapsed.TotalSeconds * _options.RateLimitFramesPerSecond)) - 1;
+        _sinceRefill.Restart();
         return true;
     }
 

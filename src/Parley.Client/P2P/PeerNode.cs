@@ -500,15 +500,19 @@ public sealed class PeerNode : IAsyncDisposable
             ? ValueTask.CompletedTask
             : ShowAsync(new PeerMessage(entry.Id, entry.From, entry.To, entry.Time, entry.Text, DeliveryPath.Server, entry.Sequence));
 
-    /// <summary>The one gate to the user: shown and remembered once per (sender, id), before either path acknowledges.</summary>
+    /// <summary>
+    /// The one gate to the user: each (sender, id) is shown once, then remembered, before either path acknowledges.
+    /// One message at a time, so the check and the remembering cannot interleave between the two paths.
+    /// </summary>
     private async ValueTask ShowAsync(PeerMessage message)
     {
         await _show.WaitAsync(_stopping.Token).ConfigureAwait(false);
         try
         {
-            if (_seen!.TryAdd(message.From, message.Id))
+            if (!_seen!.Contains(message.From, message.Id))
             {
                 await _onMessage!(message).ConfigureAwait(false);
+                _seen.Remember(message.From, message.Id);
             }
         }
         finally

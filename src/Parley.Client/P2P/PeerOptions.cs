@@ -47,11 +47,18 @@ public sealed record PeerOptions
     /// <summary>Largest first frame (PEER_HELLO) on an accepted link, as the server's pre-login limit.</summary>
     public int MaxHelloFrameLength { get; init; } = 4 * 1024;
 
-    /// <summary>Frames per second a peer may send on one link, sustained, after <see cref="RateLimitBurst"/>; more closes the link.</summary>
+    /// <summary>
+    /// Frames per second a peer may send on one link, sustained, after <see cref="RateLimitBurst"/>; faster frames are
+    /// delayed. Higher than the server's 20/s: one link carries one peer's messages, and a direct chat may be a burst
+    /// of pasted lines. 0 turns the limit off.
+    /// </summary>
     public int RateLimitFramesPerSecond { get; init; } = 200;
 
     /// <summary>Frames a peer may send at once before the rate applies.</summary>
     public int RateLimitBurst { get; init; } = 500;
+
+    /// <summary>Frames in a row that had to wait for the rate before the link counts as flooded and is closed.</summary>
+    public int RateLimitMaxDelayedFrames { get; init; } = 1000;
 
     /// <summary>Message ids remembered (per device, on disk) so that a message is shown once whichever path brings it.</summary>
     public int MaxRememberedIds { get; init; } = 100_000;

@@ -6,7 +6,8 @@ namespace Parley.Client.P2P;
 /// <summary>
 /// The (sender, id) pairs this device has shown, kept in the device home, so a message is shown once whichever path
 /// brings it (direct, then the server after a lost PEER_ACK; or the other way round), across restarts too.
-/// Remembered before the acknowledgement goes out on either path. Bounded: the oldest ids are dropped first.
+/// Remembered after it is shown and before the acknowledgement goes out on either path, so a crash can at worst
+/// show one message again, never lose one (as `parley listen`). Bounded: the oldest ids are dropped first.
 /// </summary>
 internal sealed class SeenMessages : IDisposable
 {
@@ -36,14 +37,23 @@ internal sealed class SeenMessages : IDisposable
         _file = Open(rewrite: _order.Count > 0);
     }
 
-    /// <summary>True the first time (and remembers it); false for a message already shown.</summary>
-    public bool TryAdd(string from, MessageId id)
+    /// <summary>True when this message was shown before.</summary>
+    public bool Contains(string from, MessageId id)
+    {
+        lock (_lock)
+        {
+            return _seen.Contains((from, id));
+        }
+    }
+
+    /// <summary>Remembers a message as shown (on disk before this returns to the caller's ACK).</summary>
+    public void Remember(string from, MessageId id)
     {
         lock (_lock)
         {
             if (!Add((from, id)))
             {
-                return false;
+                return;
             }
 
             _file.WriteLine($"{from} {id}");
@@ -53,8 +63,6 @@ internal sealed class SeenMessages : IDisposable
                 _file.Dispose();
                 _file = Open(rewrite: true); // compact: only what is still remembered
             }
-
-            return true;
         }
     }
 
