@@ -471,8 +471,13 @@ public sealed class PeerNode : IAsyncDisposable
             _ = link.Completion.ContinueWith(_ => _inbound.TryRemove(link, out byte _), TaskScheduler.Default);
             Report($"p2p: direct link from {user}/{hello.Device} ({remote})");
         }
+        catch (ProtocolException exception)
+        {
+            // An oversized or malformed first frame (security.md 27): say why, as the server does, and close.
+            await RefuseAsync(tls, exception.Message, exception.Code).ConfigureAwait(false);
+        }
         catch (Exception exception) when (exception is IOException or AuthenticationException or OperationCanceledException or SocketException
-            or ProtocolException or ParleyErrorException or ObjectDisposedException or InvalidOperationException)
+            or ParleyErrorException or ObjectDisposedException or InvalidOperationException)
         {
             await DisposeQuietlyAsync(tls, null).ConfigureAwait(false);
         }
@@ -521,12 +526,12 @@ public sealed class PeerNode : IAsyncDisposable
         }
     }
 
-    private static async Task RefuseAsync(SslStream tls, string reason)
+    private static async Task RefuseAsync(SslStream tls, string reason, ErrorCode code = ErrorCode.PeerNotTrusted)
     {
         try
         {
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            await PeerFraming.WriteAsync(tls, new ErrorFrame(ErrorCode.PeerNotTrusted, MessageId.None, reason), deadline.Token).ConfigureAwait(false);
+            await PeerFraming.WriteAsync(tls, new ErrorFrame(code, MessageId.None, reason), deadline.Token).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is IOException or OperationCanceledException or ObjectDisposedException)
         {
