@@ -16,6 +16,8 @@ internal sealed class PeerLink : IAsyncDisposable
     private readonly Stream _stream;
     private readonly PeerOptions _options;
     private readonly Func<PeerLink, PeerMessageFrame, ValueTask> _onMessage;
+    private readonly Func<PeerLink, Frame, Task<Frame?>>? _onFileFrame;
+    private readonly ConcurrentDictionary<MessageId, System.Threading.Channels.Channel<Frame>> _fileReplies = new();
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly CancellationTokenSource _lifetime = new();
     private readonly ConcurrentDictionary<MessageId, TaskCompletionSource> _pending = new();
@@ -26,8 +28,10 @@ internal sealed class PeerLink : IAsyncDisposable
     private Task _readLoop = Task.CompletedTask;
     private Timer? _idle;
 
-    public PeerLink(Stream stream, string user, string device, PeerOptions options, Func<PeerLink, PeerMessageFrame, ValueTask> onMessage)
+    public PeerLink(Stream stream, string user, string device, PeerOptions options, Func<PeerLink, PeerMessageFrame, ValueTask> onMessage,
+        Func<PeerLink, Frame, Task<Frame?>>? onFileFrame = null)
     {
+        _onFileFrame = onFileFrame;
         _stream = stream;
         _options = options;
         _onMessage = onMessage;
@@ -91,6 +95,25 @@ internal sealed class PeerLink : IAsyncDisposable
             _pending.TryRemove(id, out _);
         }
     }
+
+    /// <summary>
+    /// Starts receiving the answers about one outgoing file (UPLOAD_READY, UPLOAD_DONE, ERROR with its id). The
+    /// reader completes with an <see cref="IOException"/> when the link closes. Dispose the result to stop.
+    /// </summary>
+    public (System.Threading.Channels.ChannelReader<Frame> Replies, IDisposable Stop) OpenFileReplies(MessageId fileId)
+    {
+        var channel = System.Threading.Channels.Channel.CreateUnbounded<Frame>();
+        _fileReplies[fileId] = channel;
+        if (!IsOpen)
+        {
+            channel.Writer.TryComplete(new IOException($"the link to {User} is closed ({CloseReason})"));
+        }
+
+        return (channel.Reader, new Unsubscribe(() => _fileReplies.TryRemove(fileId, out _)));
+    }
+
+    /// <summary>Writes a file frame (UPLOAD_START, UPLOAD_CHUNK) on the link.</summary>
+    public Task WriteFileFrameAsync(Frame frame, CancellationToken cancellationToken) => WriteAsync(frame, cancellationToken);
 
     public void Close(string reason)
     {
@@ -176,7 +199,8 @@ internal sealed class PeerLink : IAsyncDisposable
                 }
 
                 Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
-                if (!await TakeTokenAsync().ConfigureAwait(false))
+                // File chunks are bounded by the file size limit, not by the chat rate (as on the server).
+                if (frame is not FileChunkFrame && !await TakeTokenAsync().ConfigureAwait(false))
                 {
                     await TryWriteErrorAsync(ErrorCode.RateLimited, "too many frames").ConfigureAwait(false);
                     CloseReason ??= "the peer flooded the link";
@@ -195,6 +219,17 @@ internal sealed class PeerLink : IAsyncDisposable
                             pending.TrySetResult();
                         }
 
+                        break;
+                    case UploadStartFrame or FileChunkFrame { Kind: FrameType.UploadChunk } when _onFileFrame is not null:
+                        if (await _onFileFrame(this, frame).ConfigureAwait(false) is { } reply)
+                        {
+                            await WriteAsync(reply, _lifetime.Token).ConfigureAwait(false);
+                        }
+
+                        break;
+                    case FileOffsetFrame { Kind: FrameType.UploadReady } or UploadDoneFrame or ErrorFrame { Id.IsNone: false }
+                        when _fileReplies.TryGetValue(FileIdOf(frame), out var replies):
+                        replies.Writer.TryWrite(frame);
                         break;
                     case ErrorFrame error:
                         CloseReason ??= $"the peer closed the link: {error.Message}";
@@ -221,6 +256,11 @@ internal sealed class PeerLink : IAsyncDisposable
             foreach (var pending in _pending.Values)
             {
                 pending.TrySetException(new IOException($"the link to {User} closed ({CloseReason})"));
+            }
+
+            foreach (var replies in _fileReplies.Values)
+            {
+                replies.Writer.TryComplete(new IOException($"the link to {User} closed ({CloseReason})"));
             }
 
             try
@@ -273,6 +313,14 @@ internal sealed class PeerLink : IAsyncDisposable
         return true;
     }
 
+    private static MessageId FileIdOf(Frame frame) => frame switch
+    {
+        FileOffsetFrame offset => offset.FileId,
+        UploadDoneFrame done => done.FileId,
+        ErrorFrame error => error.Id,
+        _ => MessageId.None,
+    };
+
     private async Task TryWriteErrorAsync(ErrorCode code, string message)
     {
         try
@@ -283,5 +331,10 @@ internal sealed class PeerLink : IAsyncDisposable
         catch (Exception exception) when (exception is IOException or OperationCanceledException or ObjectDisposedException or NotSupportedException)
         {
         }
+    }
+
+    private sealed class Unsubscribe(Action action) : IDisposable
+    {
+        public void Dispose() => action();
     }
 }

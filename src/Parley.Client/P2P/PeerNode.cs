@@ -30,6 +30,7 @@ public sealed class PeerNode : IAsyncDisposable
     private readonly byte[] _fingerprint;
     private readonly ServerChannel _server;
     private readonly SeenMessages? _seen;
+    private readonly IncomingFiles? _files;
     private readonly SemaphoreSlim _show = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<string, PeerLink> _links = new(StringComparer.Ordinal);
@@ -52,6 +53,8 @@ public sealed class PeerNode : IAsyncDisposable
         _fingerprint = DeviceCertificate.Fingerprint(_certificate);
         _server = new ServerChannel(session, home, options, onMessage is null ? null : OnServerEntryAsync, Report);
         _seen = onMessage is null ? null : new SeenMessages(Path.Combine(home.Path, $"p2p-seen-{session.Device}"), options.MaxRememberedIds);
+        _files = onMessage is null ? null : new IncomingFiles(Path.Combine(home.Path, "p2p-partial"),
+            options.DownloadsFolder ?? Path.Combine(home.Path, "downloads"), options.MaxFileBytes);
     }
 
     /// <summary>Status lines (registered, link up, fell back to the server, ...), for stderr or a status bar.</summary>
@@ -167,6 +170,53 @@ public sealed class PeerNode : IAsyncDisposable
         return new SendOutcome(DeliveryPath.Server, reason);
     }
 
+    /// <summary>
+    /// Sends a file: directly when a link to the peer can be had (UPLOAD_START, UPLOAD_READY with the offset the peer
+    /// already has, UPLOAD_CHUNKs, UPLOAD_DONE after the peer checked the SHA-256), resuming from where the peer's
+    /// partial file ends when run again with the same file; through the server (upload, resumable there too) when
+    /// the peer is not reachable or the link fails mid-way. Reads one chunk at a time.
+    /// </summary>
+    public async Task<SendOutcome> SendFileAsync(string path, string to, string? name = null, CancellationToken cancellationToken = default)
+    {
+        var peer = Names.NormalizeUser(to);
+        var state = await OutgoingFiles.LoadOrCreateAsync(Path.Combine(_home.Path, "uploads-p2p"), Path.GetFullPath(path), peer, name, cancellationToken).ConfigureAwait(false);
+        string reason;
+        try
+        {
+            var link = await GetLinkAsync(peer, cancellationToken).ConfigureAwait(false);
+            if (link is null)
+            {
+                reason = "not in the directory";
+            }
+            else
+            {
+                var refusal = await OutgoingFiles.SendAsync(link, state, Files.FileUploader.ChunkBytes, _options.FileAnswerTimeout, cancellationToken).ConfigureAwait(false);
+                if (refusal is null)
+                {
+                    OutgoingFiles.Forget(Path.Combine(_home.Path, "uploads-p2p"), state);
+                    return new SendOutcome(DeliveryPath.Direct, null);
+                }
+
+                reason = refusal;
+            }
+        }
+        catch (Exception exception) when (exception is IOException or SocketException or AuthenticationException or TimeoutException
+            or PeerRefusedException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            reason = exception.Message;
+        }
+
+        Report($"p2p: file to {peer} not sent directly ({reason}); uploading to the server");
+        await _server.UseAsync(async connection =>
+        {
+            var uploader = new Files.FileUploader(_ => connection.Completion.IsCompleted
+                ? throw new IOException("the connection to the server closed during the upload; run the command again to resume")
+                : Task.FromResult(connection), Path.Combine(_home.Path, "uploads"));
+            return await uploader.UploadAsync(path, peer, name, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+        return new SendOutcome(DeliveryPath.Server, reason);
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
@@ -186,6 +236,7 @@ public sealed class PeerNode : IAsyncDisposable
 
         await _server.DisposeAsync().ConfigureAwait(false);
         _seen?.Dispose();
+        _files?.Dispose();
         _certificate.Dispose();
     }
 
@@ -377,7 +428,7 @@ public sealed class PeerNode : IAsyncDisposable
                     throw new PeerRefusedException($"{user}/{entry.Device} answered PEER_HELLO with {answer.Type}");
             }
 
-            var link = new PeerLink(tls, user, entry.Device, _options, OnDirectMessageAsync);
+            var link = new PeerLink(tls, user, entry.Device, _options, OnDirectMessageAsync, OnFileFrameAsync);
             link.Start();
             Report($"p2p: direct link to {user}/{entry.Device} at {entry.Endpoint}");
             return link;
@@ -464,7 +515,7 @@ public sealed class PeerNode : IAsyncDisposable
             }
 
             await PeerFraming.WriteAsync(tls, new PeerHelloAckFrame(User, Device), deadline.Token).ConfigureAwait(false);
-            var link = new PeerLink(tls, user, hello.Device, _options, OnDirectMessageAsync);
+            var link = new PeerLink(tls, user, hello.Device, _options, OnDirectMessageAsync, OnFileFrameAsync);
             _inbound[link] = 0;
             link.Start();
             Track(link);
@@ -494,6 +545,26 @@ public sealed class PeerNode : IAsyncDisposable
                 _links.TryRemove(new KeyValuePair<string, PeerLink>(link.User, link));
             }
         }, TaskScheduler.Default);
+    }
+
+    /// <summary>A file frame from a peer; a finished file is shown once, like a message, under its file id.</summary>
+    private async Task<Frame?> OnFileFrameAsync(PeerLink link, Frame frame)
+    {
+        if (_files is null)
+        {
+            return new ErrorFrame(ErrorCode.ProtocolError, frame is UploadStartFrame start ? start.FileId : ((FileChunkFrame)frame).FileId,
+                "this device does not take files");
+        }
+
+        var (reply, finished) = frame is UploadStartFrame upload
+            ? await _files.StartAsync(link.User, User, upload).ConfigureAwait(false)
+            : await _files.ChunkAsync(link.User, User, (FileChunkFrame)frame).ConfigureAwait(false);
+        if (finished is not null)
+        {
+            await ShowAsync(finished).ConfigureAwait(false);
+        }
+
+        return reply;
     }
 
     private ValueTask OnDirectMessageAsync(PeerLink link, PeerMessageFrame message) =>

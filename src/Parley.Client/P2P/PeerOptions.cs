@@ -60,6 +60,15 @@ public sealed record PeerOptions
     /// <summary>Frames in a row that had to wait for the rate before the link counts as flooded and is closed.</summary>
     public int RateLimitMaxDelayedFrames { get; init; } = 1000;
 
+    /// <summary>Where files received over direct links are saved (null: HOME/downloads).</summary>
+    public string? DownloadsFolder { get; init; }
+
+    /// <summary>Largest file accepted over a direct link (as the server's default, 1 GiB); a larger declared size is refused before any byte is written.</summary>
+    public long MaxFileBytes { get; init; } = 1L << 30;
+
+    /// <summary>Longest wait for a peer's answer to UPLOAD_START and for UPLOAD_DONE after the last chunk.</summary>
+    public TimeSpan FileAnswerTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Message ids remembered (per device, on disk) so that a message is shown once whichever path brings it.</summary>
     public int MaxRememberedIds { get; init; } = 100_000;
 }
