@@ -40,6 +40,7 @@ public sealed class ParleyConnection : IAsyncDisposable
     private Timer? _keepAlive;
     private ulong _pingNonce;
     private int _disposed;
+    private volatile bool _controlIsDirectoryRequest;
 
     /// <summary>
     /// How often an otherwise quiet connection sends PING. The server closes connections that send nothing for its
@@ -328,6 +329,7 @@ public sealed class ParleyConnection : IAsyncDisposable
             throw new InvalidOperationException("another login or hello is in progress");
         }
 
+        _controlIsDirectoryRequest = request is DirectoryRegisterFrame or LookupFrame or HeartbeatFrame;
         try
         {
             await WriteAsync(request, cancellationToken).ConfigureAwait(false);
@@ -461,7 +463,8 @@ public sealed class ParleyConnection : IAsyncDisposable
                 break;
             case ErrorFrame error:
                 // An id-less error answers the pending login, or announces why the server is closing.
-                if (_pendingControl is { } control && IsAuthAnswer(error.Code))
+                // Malformed answers a directory request (a bad endpoint) without closing; otherwise it is a closing error.
+                if (_pendingControl is { } control && (IsAuthAnswer(error.Code) || (error.Code == ErrorCode.Malformed && _controlIsDirectoryRequest)))
                 {
                     control.TrySetException(new ParleyErrorException(error.Code, error.Message));
                 }
@@ -523,5 +526,5 @@ public sealed class ParleyConnection : IAsyncDisposable
 
     private static bool IsAuthAnswer(ErrorCode code) => code is ErrorCode.AuthFailed or ErrorCode.Throttled or ErrorCode.UserExists
         or ErrorCode.RegistrationClosed or ErrorCode.WeakPassword or ErrorCode.BadId or ErrorCode.UnsupportedVersion or ErrorCode.TooManySessions or ErrorCode.Timeout
-        or ErrorCode.NotYourDevice or ErrorCode.UnknownDevice or ErrorCode.Malformed;
+        or ErrorCode.NotYourDevice or ErrorCode.UnknownDevice;
 }
