@@ -29,6 +29,15 @@ internal sealed class IncomingFiles(string partialFolder, string downloadsFolder
         }
 
         Directory.CreateDirectory(partialFolder);
+        lock (_lock)
+        {
+            // A new UPLOAD_START for the same file (a resume on a new link) takes over from the broken one.
+            if (_active.Remove((from, start.FileId), out var previous))
+            {
+                previous.Dispose();
+            }
+        }
+
         var path = Path.Combine(partialFolder, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{from}\n{start.FileId}")))[..32] + ".part");
         var part = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0, useAsync: true);
         if (part.Length > (long)start.Size)
@@ -48,11 +57,6 @@ internal sealed class IncomingFiles(string partialFolder, string downloadsFolder
         var transfer = new Transfer(start, path, part, hash);
         lock (_lock)
         {
-            if (_active.Remove((from, start.FileId), out var previous))
-            {
-                previous.Dispose();
-            }
-
             _active[(from, start.FileId)] = transfer;
         }
 

@@ -567,8 +567,14 @@ public sealed class PeerNode : IAsyncDisposable
         return reply;
     }
 
+    /// <summary>
+    /// A message on a link. A device that shows nothing (one-shot send) must not acknowledge what it cannot show:
+    /// it closes the link, and the peer's message goes to the server for this user's other devices.
+    /// </summary>
     private ValueTask OnDirectMessageAsync(PeerLink link, PeerMessageFrame message) =>
-        ShowAsync(new PeerMessage(message.Id, link.User, User, message.Time, message.Text, DeliveryPath.Direct, 0));
+        _onMessage is null
+            ? throw new IOException("this device does not receive messages")
+            : ShowAsync(new PeerMessage(message.Id, link.User, User, message.Time, message.Text, DeliveryPath.Direct, 0));
 
     /// <summary>Entries of this user's log from the server: messages from others are shown (once); our own copies are not.</summary>
     private ValueTask OnServerEntryAsync(DeliverFrame entry) =>
