@@ -67,6 +67,10 @@ internal static class P2PLineChat
                 {
                     output.WriteLine($"* not sent: {error.Message}");
                 }
+                catch (Protocol.ProtocolException error)
+                {
+                    output.WriteLine($"* not sent: {error.Message}");
+                }
                 catch (Exception exception) when (DeviceSession.IsTransient(exception))
                 {
                     output.WriteLine($"* not sent (no peer, no server): {exception.Message}");
