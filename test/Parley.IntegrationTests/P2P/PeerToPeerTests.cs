@@ -53,12 +53,15 @@ public sealed class PeerToPeerTests(ITestOutputHelper output)
         Assert.True(during.Accepted - before.Accepted <= heartbeats,
             $"{during.Accepted - before.Accepted} connections accepted in {elapsed.TotalSeconds:0.0} s; at most {heartbeats} heartbeats expected");
 
-        // Idle peers: the server holds no connection between heartbeats. Watch the load line for 3 s after the exchange.
-        var watched = await WatchLoadAsync(server, TimeSpan.FromSeconds(3));
+        // Idle peers: the server holds no connection between heartbeats. Watch the load line for 4 s after the
+        // exchange: it comes back to 0 connections and 0 sessions, never holds more than one heartbeat per peer, and
+        // every connection it accepted meanwhile is accounted for by the heartbeats (2 peers, one each per 2 s).
+        var watchStart = ServerLoad.All(server.Log)[^1];
+        var watched = await WatchLoadAsync(server, TimeSpan.FromSeconds(4));
         output.WriteLine($"1000 direct messages in {elapsed.TotalSeconds:0.00} s; after: {watched.Count(l => l.Open == 0)}/{watched.Count} load samples at 0 connections, max {watched.Max(l => l.Open)}");
         Assert.Contains(watched, l => l.Open == 0 && l.Sessions == 0);
-        Assert.True(watched.Count(l => l.Open == 0) * 2 > watched.Count, "the server must hold no connection most of the time");
         Assert.All(watched, l => Assert.True(l.Open <= 2, $"{l.Open} connections open: more than one heartbeat per peer"));
+        Assert.True(watched[^1].Accepted - watchStart.Accepted <= 2 * ((4 / 2) + 1), $"{watched[^1].Accepted - watchStart.Accepted} connections in 4 s of idle chat");
         Assert.All(watched, l => Assert.Equal(0, l.Stored));
         Assert.False(bob.HasExited || alice.HasExited);
     }
@@ -81,14 +84,20 @@ public sealed class PeerToPeerTests(ITestOutputHelper output)
             await alice.WaitReadyAsync();
             await alice.WriteLineAsync("/query bob");
             var texts = Enumerable.Range(1, 300).Select(i => $"message {i:D3}").ToList();
-            foreach (var text in texts)
+            foreach (var text in texts.Take(150))
             {
                 await alice.WriteLineAsync(text);
             }
 
+            // Killed while the first half is still arriving (some messages are in flight), then the second half.
             await bob.WaitForAsync((o, _) => o.Count >= 100, "100 messages at bob before the kill");
             await bob.KillAsync();
             firstRun = PeerMessages.Parse(bob.Stdout);
+            foreach (var text in texts.Skip(150))
+            {
+                await alice.WriteLineAsync(text);
+            }
+
             await alice.WaitForAsync((o, _) => o.Count(IsOutcome) >= 300, "300 send outcomes at alice");
             Assert.Contains(alice.Stdout, l => l.StartsWith("* stored on the server", StringComparison.Ordinal));
 
