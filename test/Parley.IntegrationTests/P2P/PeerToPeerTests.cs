@@ -210,6 +210,26 @@ public sealed class PeerToPeerTests(ITestOutputHelper output)
         Assert.Equal([("parked", "server"), ("direct", "direct")], messages.Select(m => (m.Text, m.Path)));
     }
 
+    [Fact]
+    public async Task P2PSetting_OfTheHome_MakesSendUseP2PWithoutTheFlag()
+    {
+        using var temp = new TempDirectory();
+        await using var server = await ServerProcess.StartAsync(temp.Sub("data"));
+        var (aliceHome, bobHome) = (temp.Sub("alice"), temp.Sub("bob"));
+        await Accounts.RegisterAsync(server, aliceHome, "alice");
+        await Accounts.RegisterAsync(server, bobHome, "bob");
+
+        var on = await Parley.As(aliceHome, null, "p2p", "on");
+        var sent = await Parley.As(aliceHome, null, "send", "bob", "via the setting");
+        var off = await Parley.As(aliceHome, null, "p2p", "off");
+        var plain = await Parley.As(aliceHome, null, "send", "bob", "plain again");
+
+        Assert.Equal("p2p on", on.Stdout.Trim());
+        Assert.Contains("stored on the server (not in the directory)", sent.Stderr, StringComparison.Ordinal); // the P2P path's report
+        Assert.Equal("p2p off", off.Stdout.Trim());
+        Assert.True(plain.ExitCode == 0 && plain.Stderr.Length == 0, plain.ToString());
+    }
+
     private static bool IsOutcome(string line) =>
         line.StartsWith("* delivered", StringComparison.Ordinal) || line.StartsWith("* stored", StringComparison.Ordinal);
 
