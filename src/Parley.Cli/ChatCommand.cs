@@ -21,11 +21,19 @@ internal static class ChatCommand
         {
             Line,
         };
+        P2PSettings.AddTo(command, listens: true);
         command.SetAction((parse, _) => ErrorReporter.RunAsync(async () =>
         {
             using var signal = new ShutdownSignal();
             var home = DeviceHome.Resolve(parse.GetValue(CliOptions.Home));
             await using var session = await DeviceSession.OpenAsync(home, DeviceRole.Interactive, signal.Token).ConfigureAwait(false);
+            if (P2PSettings.Enabled(parse, home))
+            {
+                // P2P chat is line mode only (docs/p2p.md, "Not covered").
+                return await P2PLineChat.RunAsync(session, home, P2PSettings.Options(parse, listens: true), Console.In, Console.Out, signal.Token)
+                    .ConfigureAwait(false);
+            }
+
             // Full screen only when both ends are a terminal that can draw; otherwise (pipes, TERM=dumb, --line) the
             // line mode, which is also the screen-reader mode. NO_COLOR turns colour off in both (docs/terminal.md).
             var color = string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));

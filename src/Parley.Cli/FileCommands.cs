@@ -20,6 +20,7 @@ internal static class FileCommands
         var path = new Argument<string>("path") { Description = "File to send" };
         var name = new Option<string?>("--name") { Description = "Name to offer the file under (default: the file's own name)" };
         var command = new Command("send-file", "Upload a file for a user; run it again after an interruption to resume") { to, path, name };
+        P2PSettings.AddTo(command, listens: false);
         command.SetAction((parse, _) => ErrorReporter.RunAsync(async () =>
         {
             using var signal = new ShutdownSignal();
@@ -31,6 +32,18 @@ internal static class FileCommands
             }
 
             await using var session = await DeviceSession.OpenAsync(home, DeviceRole.OneShot, signal.Token).ConfigureAwait(false);
+            if (P2PSettings.Enabled(parse, home))
+            {
+                // Directly to the peer (same chunks, resume and hash check), through the server if that fails.
+                await using var node = await Client.P2P.PeerNode.StartAsync(session, home, P2PSettings.Options(parse, listens: false), onMessage: null,
+                    status: null, signal.Token).ConfigureAwait(false);
+                var outcome = await node.SendFileAsync(file, parse.GetValue(to)!, parse.GetValue(name), signal.Token).ConfigureAwait(false);
+                Console.Out.WriteLine(outcome.Path == Client.P2P.DeliveryPath.Direct
+                    ? $"sent {Path.GetFileName(file)} to {parse.GetValue(to)} directly"
+                    : $"sent {Path.GetFileName(file)} to {parse.GetValue(to)} through the server ({outcome.FallbackReason})");
+                return 0;
+            }
+
             var progress = new TransferProgress("sending", Path.GetFileName(file));
             var uploader = new FileUploader(session.ConnectedAsync, UploadStateFolder(home)) { Progress = progress.Report };
             var done = await SendAsync(uploader, file, parse.GetValue(to)!, parse.GetValue(name), signal.Token).ConfigureAwait(false);

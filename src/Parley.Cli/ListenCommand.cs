@@ -16,11 +16,17 @@ internal static class ListenCommand
         };
         var to = new Option<string?>("--to") { Description = "Where --auto-accept saves files (default: HOME/downloads)" };
         var command = new Command("listen", "Print the messages that arrived since the last run (to and from this user)") { follow, json, autoAccept, to };
+        P2PSettings.AddTo(command, listens: true);
         command.SetAction((parse, _) => ErrorReporter.RunAsync(async () =>
         {
             using var signal = new ShutdownSignal();
             var home = DeviceHome.Resolve(parse.GetValue(CliOptions.Home));
             var asJson = parse.GetValue(json);
+            if (P2PSettings.Enabled(parse, home))
+            {
+                return await ListenP2PAsync(parse, home, asJson, parse.GetValue(follow), signal.Token).ConfigureAwait(false);
+            }
+
             var fetch = parse.GetValue(autoAccept);
             var folder = parse.GetValue(to) ?? FileCommands.DefaultDownloads(home);
             await using var session = await DeviceSession.OpenAsync(home, DeviceRole.Interactive, signal.Token).ConfigureAwait(false);
@@ -48,5 +54,36 @@ internal static class ListenCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// `listen --p2p`: registers in the directory and prints messages from both paths, each once, with "path" in JSON.
+    /// Messages from others only: this device's own sends do not pass through the server in P2P mode. Without
+    /// --follow it fetches what is parked on the server and exits.
+    /// </summary>
+    private static async Task<int> ListenP2PAsync(ParseResult parse, DeviceHome home, bool asJson, bool follow, CancellationToken cancellationToken)
+    {
+        await using var session = await DeviceSession.OpenAsync(home, DeviceRole.Interactive, cancellationToken).ConfigureAwait(false);
+        var options = P2PSettings.Options(parse, listens: follow);
+        await using var node = await Client.P2P.PeerNode.StartAsync(session, home, options, async message =>
+        {
+            Console.Out.WriteLine(asJson ? MessageFormatter.Json(message) : MessageFormatter.Text(message));
+            await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }, P2PSettings.Status, cancellationToken).ConfigureAwait(false);
+        if (!follow)
+        {
+            return 0;
+        }
+
+        P2PSettings.Ready(node);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        return 0;
     }
 }

@@ -29,7 +29,16 @@ internal static class MessageFormatter
     /// <summary>An entry as JSON; a file offer adds a "file" object (id, name as sent, size, sha256).</summary>
     public static string Json(MessageEvent entry) => Json(entry.Message, entry.File);
 
-    public static string Json(DeliverFrame message, FileOffer? file = null)
+    /// <summary>A message shown by a P2P device: as <see cref="Json(DeliverFrame, FileOffer?, string?)"/> with "path": "direct" or "server".</summary>
+    public static string Json(Client.P2P.PeerMessage message) =>
+        Json(AsDeliver(message), null, message.Path == Client.P2P.DeliveryPath.Direct ? "direct" : "server");
+
+    public static string Text(Client.P2P.PeerMessage message) => Text(AsDeliver(message));
+
+    public static DeliverFrame AsDeliver(Client.P2P.PeerMessage message) =>
+        new(message.Sequence, message.Id, message.From, message.To, message.Time, message.Text);
+
+    public static string Json(DeliverFrame message, FileOffer? file = null, string? path = null)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
@@ -41,6 +50,11 @@ internal static class MessageFormatter
             writer.WriteNumber("sequence", message.Sequence);
             writer.WriteString("time", DateTimeOffset.FromUnixTimeMilliseconds(message.Time));
             writer.WriteString("text", message.Text);
+            if (path is not null)
+            {
+                writer.WriteString("path", path);
+            }
+
             if (file is not null)
             {
                 writer.WriteStartObject("file");

@@ -16,6 +16,7 @@ root.Subcommands.Add(WhoCommand.Create());
 root.Subcommands.Add(ChatCommand.Create());
 root.Subcommands.Add(FileCommands.SendFile());
 root.Subcommands.Add(FileCommands.Get());
+root.Subcommands.Add(P2PCommand.Create());
 
 // Signals are handled by each command (ShutdownSignal), so that shutdown is clean rather than a forced exit.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }).ConfigureAwait(false);

@@ -17,7 +17,8 @@ internal static class SendCommand
             Description = "Seconds to keep trying (reconnecting if needed) before giving up",
             DefaultValueFactory = _ => 30,
         };
-        var command = new Command("send", "Send a message; exits 0 once the server acknowledged it as stored") { to, text, timeout };
+        var command = new Command("send", "Send a message; exits 0 once the server acknowledged it as stored (with --p2p: or the peer did)") { to, text, timeout };
+        P2PSettings.AddTo(command, listens: false);
         command.SetAction((parse, _) => ErrorReporter.RunAsync(async () =>
         {
             var body = string.Join(' ', parse.GetValue(text)!);
@@ -31,6 +32,18 @@ internal static class SendCommand
             deadline.CancelAfter(TimeSpan.FromSeconds(parse.GetValue(timeout)));
             var home = DeviceHome.Resolve(parse.GetValue(CliOptions.Home));
             await using var session = await DeviceSession.OpenAsync(home, DeviceRole.OneShot, deadline.Token).ConfigureAwait(false);
+            if (P2PSettings.Enabled(parse, home))
+            {
+                // A one-shot device dials out only: it registers (so the peer can check its key) without an endpoint.
+                await using var node = await Client.P2P.PeerNode.StartAsync(session, home, P2PSettings.Options(parse, listens: false), onMessage: null,
+                    status: null, deadline.Token).ConfigureAwait(false);
+                var outcome = await node.SendAsync(parse.GetValue(to)!, body, deadline.Token).ConfigureAwait(false);
+                P2PSettings.Status(outcome.Path == Client.P2P.DeliveryPath.Direct
+                    ? "delivered directly"
+                    : $"stored on the server ({outcome.FallbackReason})");
+                return 0;
+            }
+
             try
             {
                 await session.SendAsync(MessageId.NewRandom(), parse.GetValue(to)!, body, deadline.Token).ConfigureAwait(false);

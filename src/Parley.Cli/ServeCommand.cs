@@ -81,10 +81,26 @@ internal static class ServeCommand
             DefaultValueFactory = _ => new ServerOptions().MaxUnauthenticatedPerAddress,
         };
 
+        var heartbeat = new Option<double>("--directory-heartbeat-interval")
+        {
+            Description = "Seconds between the heartbeats a P2P device must send to stay in the directory",
+            DefaultValueFactory = _ => new ServerOptions().DirectoryHeartbeatInterval.TotalSeconds,
+        };
+        var missed = new Option<int>("--directory-missed-heartbeats")
+        {
+            Description = "Heartbeats a P2P device may miss before the directory forgets it",
+            DefaultValueFactory = _ => new ServerOptions().DirectoryMissedHeartbeats,
+        };
+        var loadLog = new Option<double>("--load-log-interval")
+        {
+            Description = "Seconds between log lines with the open connection count, sessions and directory size (0: off)",
+            DefaultValueFactory = _ => new ServerOptions().LoadLogInterval.TotalSeconds,
+        };
+
         var command = new Command("serve", "Run the server (TLS, embedded SQLite store). Ctrl+C or SIGTERM stops it cleanly.")
         {
             data, listen, noRegistration, logLevel, maxDevices, maxUnread, rateLimit, rateBurst, maxFile, fileQuota, fileRetention,
-            maxConnections, maxPerAddress, maxUnauthenticated, seedCompat,
+            maxConnections, maxPerAddress, maxUnauthenticated, seedCompat, heartbeat, missed, loadLog,
         };
         command.SetAction((parse, _) => ErrorReporter.RunAsync(() => RunAsync(
             parse.GetValue(data)!, parse.GetValue(listen)!, !parse.GetValue(noRegistration), parse.GetValue(logLevel),
@@ -98,6 +114,9 @@ internal static class ServeCommand
                 MaxConnectionsPerAddress = parse.GetValue(maxPerAddress),
                 MaxUnauthenticatedPerAddress = parse.GetValue(maxUnauthenticated),
                 SeedCompatEndpoint = parse.GetValue(seedCompat) is { } seed ? ParseEndPoint(seed) : null,
+                DirectoryHeartbeatInterval = Positive(parse.GetValue(heartbeat), "--directory-heartbeat-interval"),
+                DirectoryMissedHeartbeats = Math.Max(1, parse.GetValue(missed)),
+                LoadLogInterval = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(loadLog))),
             })));
         return command;
     }
@@ -161,6 +180,9 @@ internal static class ServeCommand
 
         return 0;
     }
+
+    private static TimeSpan Positive(double seconds, string name) =>
+        seconds > 0 ? TimeSpan.FromSeconds(seconds) : throw new UserError($"{name} must be more than 0 seconds");
 
     private static IPEndPoint ParseEndPoint(string text)
     {

@@ -69,6 +69,17 @@ public sealed class DeviceHome
     }
 
     /// <summary>The last sequence of the user's log this device has shown (0 when none).</summary>
+    /// <summary>
+    /// The home's P2P setting (`parley p2p on|off`, file "p2p"): when on, chat, listen and send run in P2P mode
+    /// without --p2p. PARLEY_P2P=1 turns it on from the environment.
+    /// </summary>
+    public bool P2PEnabled
+    {
+        get => System.IO.File.Exists(File("p2p")) && System.IO.File.ReadAllText(File("p2p")).Trim() == "on"
+            || Environment.GetEnvironmentVariable("PARLEY_P2P") is "1" or "on" or "true";
+        set => WriteAtomic("p2p", System.Text.Encoding.ASCII.GetBytes(value ? "on\n" : "off\n"));
+    }
+
     public ulong LoadCursor()
     {
         var file = File("cursor");

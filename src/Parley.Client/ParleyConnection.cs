@@ -39,6 +39,8 @@ public sealed class ParleyConnection : IAsyncDisposable
     private ErrorFrame? _closeError;
     private Timer? _keepAlive;
     private ulong _pingNonce;
+    private int _disposed;
+    private volatile bool _controlIsDirectoryRequest;
 
     /// <summary>
     /// How often an otherwise quiet connection sends PING. The server closes connections that send nothing for its
@@ -222,6 +224,25 @@ public sealed class ParleyConnection : IAsyncDisposable
     /// <summary>Sends a file-transfer frame (UPLOAD_START, UPLOAD_CHUNK, DOWNLOAD).</summary>
     public Task SendFileFrameAsync(Frame frame, CancellationToken cancellationToken = default) => WriteAsync(frame, cancellationToken);
 
+    /// <summary>
+    /// Puts this device in the server's P2P directory (logged in only) with the endpoint it accepts direct links on
+    /// ("" to only dial out) and its device-key fingerprint; the answer carries the heartbeat secret and interval.
+    /// </summary>
+    public async Task<DirectoryRegisteredFrame> RegisterInDirectoryAsync(string user, string device, string endpoint, byte[] fingerprint,
+        CancellationToken cancellationToken = default) =>
+        (DirectoryRegisteredFrame)await RequestAsync(new DirectoryRegisterFrame(user, device, endpoint, fingerprint), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>The live directory entries of <paramref name="user"/> (logged in only).</summary>
+    public async Task<PeersFrame> LookupAsync(string user, CancellationToken cancellationToken = default) =>
+        (PeersFrame)await RequestAsync(new LookupFrame(user), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// Keeps a directory entry alive; allowed without logging in (the secret is the credential). Before login the
+    /// server closes the connection once it has answered.
+    /// </summary>
+    public async Task<HeartbeatOkFrame> HeartbeatAsync(string user, string device, byte[] secret, CancellationToken cancellationToken = default) =>
+        (HeartbeatOkFrame)await RequestAsync(new HeartbeatFrame(user, device, secret), cancellationToken).ConfigureAwait(false);
+
     public Task PingAsync(ulong nonce, CancellationToken cancellationToken = default) =>
         WriteAsync(new SequenceFrame(FrameType.Ping, nonce), cancellationToken);
 
@@ -248,6 +269,12 @@ public sealed class ParleyConnection : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Idempotent: a connection may be disposed by its user and again by the session that made it.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         if (_keepAlive is not null)
         {
             await _keepAlive.DisposeAsync().ConfigureAwait(false);
@@ -290,7 +317,10 @@ public sealed class ParleyConnection : IAsyncDisposable
     private async Task<AuthOkFrame> AuthenticateAsync(Frame request, CancellationToken cancellationToken) =>
         (AuthOkFrame)await RequestAsync(request, cancellationToken).ConfigureAwait(false);
 
-    /// <summary>One control request at a time (HELLO, login): its answer is the next WELCOME/AUTH_OK or id-less ERROR.</summary>
+    /// <summary>
+    /// One control request at a time (HELLO, login, directory requests): its answer is the next WELCOME, AUTH_OK,
+    /// DIRECTORY_REGISTERED, PEERS or HEARTBEAT_OK, or an id-less ERROR.
+    /// </summary>
     private async Task<Frame> RequestAsync(Frame request, CancellationToken cancellationToken)
     {
         var completion = new TaskCompletionSource<Frame>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -299,6 +329,7 @@ public sealed class ParleyConnection : IAsyncDisposable
             throw new InvalidOperationException("another login or hello is in progress");
         }
 
+        _controlIsDirectoryRequest = request is DirectoryRegisterFrame or LookupFrame or HeartbeatFrame;
         try
         {
             await WriteAsync(request, cancellationToken).ConfigureAwait(false);
@@ -432,7 +463,8 @@ public sealed class ParleyConnection : IAsyncDisposable
                 break;
             case ErrorFrame error:
                 // An id-less error answers the pending login, or announces why the server is closing.
-                if (_pendingControl is { } control && IsAuthAnswer(error.Code))
+                // Malformed answers a directory request (a bad endpoint) without closing; otherwise it is a closing error.
+                if (_pendingControl is { } control && (IsAuthAnswer(error.Code) || (error.Code == ErrorCode.Malformed && _controlIsDirectoryRequest)))
                 {
                     control.TrySetException(new ParleyErrorException(error.Code, error.Message));
                 }
@@ -442,7 +474,7 @@ public sealed class ParleyConnection : IAsyncDisposable
                 }
 
                 break;
-            case WelcomeFrame or AuthOkFrame:
+            case WelcomeFrame or AuthOkFrame or DirectoryRegisteredFrame or PeersFrame or HeartbeatOkFrame:
                 _pendingControl?.TrySetResult(frame);
                 break;
             case WhoListFrame who:
@@ -496,5 +528,6 @@ public sealed class ParleyConnection : IAsyncDisposable
     private static bool IsFileFrame(Frame frame) => frame is FileOffsetFrame or FileChunkFrame or UploadDoneFrame or FileInfoFrame;
 
     private static bool IsAuthAnswer(ErrorCode code) => code is ErrorCode.AuthFailed or ErrorCode.Throttled or ErrorCode.UserExists
-        or ErrorCode.RegistrationClosed or ErrorCode.WeakPassword or ErrorCode.BadId or ErrorCode.UnsupportedVersion or ErrorCode.TooManySessions or ErrorCode.Timeout;
+        or ErrorCode.RegistrationClosed or ErrorCode.WeakPassword or ErrorCode.BadId or ErrorCode.UnsupportedVersion or ErrorCode.TooManySessions or ErrorCode.Timeout
+        or ErrorCode.NotYourDevice or ErrorCode.UnknownDevice;
 }

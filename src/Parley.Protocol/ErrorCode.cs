@@ -49,4 +49,10 @@ public enum ErrorCode : ushort
     HashMismatch = 42,
     /// <summary>No such file, expired, or not the caller's to download or resume (one code for all, so ids cannot be probed).</summary>
     UnknownFile = 43,
+    /// <summary>DIRECTORY_REGISTER or HEARTBEAT for a user or device other than the session's own (security.md 25).</summary>
+    NotYourDevice = 50,
+    /// <summary>HEARTBEAT for a directory entry that does not exist (expired, or never registered): register again.</summary>
+    UnknownDevice = 51,
+    /// <summary>On a direct link: the peer's certificate or HELLO does not match the directory (security.md 26).</summary>
+    PeerNotTrusted = 52,
 }

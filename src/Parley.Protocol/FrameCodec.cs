@@ -114,6 +114,16 @@ public static class FrameCodec
             FrameType.UploadDone => UploadDoneFrame.Read(ref reader),
             FrameType.FileInfo => FileInfoFrame.Read(ref reader),
             FrameType.DeliverFile => DeliverFileFrame.Read(ref reader),
+            FrameType.DirectoryRegister => DirectoryRegisterFrame.Read(ref reader),
+            FrameType.DirectoryRegistered => DirectoryRegisteredFrame.Read(ref reader),
+            FrameType.Heartbeat => HeartbeatFrame.Read(ref reader),
+            FrameType.HeartbeatOk => HeartbeatOkFrame.Read(ref reader),
+            FrameType.Lookup => LookupFrame.Read(ref reader),
+            FrameType.Peers => PeersFrame.Read(ref reader),
+            FrameType.PeerHello => PeerHelloFrame.Read(ref reader),
+            FrameType.PeerHelloAck => PeerHelloAckFrame.Read(ref reader),
+            FrameType.PeerMessage => PeerMessageFrame.Read(ref reader, limits),
+            FrameType.PeerAck => PeerAckFrame.Read(ref reader),
             _ => throw new ProtocolException(ErrorCode.UnknownFrameType, $"unknown frame type 0x{(byte)type:x2}"),
         };
         reader.EnsureEnd();

@@ -19,6 +19,11 @@ public enum FrameType : byte
     UploadStart = 0x20,
     UploadChunk = 0x21,
     Download = 0x22,
+    DirectoryRegister = 0x30,
+    Heartbeat = 0x31,
+    Lookup = 0x32,
+    PeerHello = 0x40,
+    PeerMessage = 0x41,
 
     Welcome = 0x81,
     AuthOk = 0x82,
@@ -35,5 +40,10 @@ public enum FrameType : byte
     FileChunk = 0xA3,
     FileEnd = 0xA4,
     DeliverFile = 0xA5,
+    DirectoryRegistered = 0xB0,
+    HeartbeatOk = 0xB1,
+    Peers = 0xB2,
+    PeerHelloAck = 0xC0,
+    PeerAck = 0xC1,
     Error = 0xE0,
 }

@@ -52,21 +52,35 @@ internal static partial class Log
     [LoggerMessage(32, LogLevel.Error, "Connection {Id} failed unexpectedly", EventName = "ConnectionFailed")]
     public static partial void ConnectionFailed(ILogger logger, long id, Exception exception);
 
-    [LoggerMessage(40, LogLevel.Information, "Seed-compat listener (the note's old client, guests) on {EndPoint}", EventName = "SeedCompatListening")]
+    [LoggerMessage(50, LogLevel.Information, "Seed-compat listener (the note's old client, guests) on {EndPoint}", EventName = "SeedCompatListening")]
     public static partial void SeedCompatListening(ILogger logger, EndPoint endPoint);
 
-    [LoggerMessage(41, LogLevel.Information, "Guest {User} connected from {Address}", EventName = "GuestJoined")]
+    [LoggerMessage(51, LogLevel.Information, "Guest {User} connected from {Address}", EventName = "GuestJoined")]
     public static partial void GuestJoined(ILogger logger, string user, string address);
 
-    [LoggerMessage(42, LogLevel.Information, "Guest connection from {Address} refused: {Reason}", EventName = "GuestRefused")]
+    [LoggerMessage(52, LogLevel.Information, "Guest connection from {Address} refused: {Reason}", EventName = "GuestRefused")]
     public static partial void GuestRefused(ILogger logger, string address, string reason);
 
-    [LoggerMessage(43, LogLevel.Information, "Guest {User} left: {Reason}", EventName = "GuestLeft")]
+    [LoggerMessage(53, LogLevel.Information, "Guest {User} left: {Reason}", EventName = "GuestLeft")]
     public static partial void GuestLeft(ILogger logger, string user, string reason);
 
-    [LoggerMessage(44, LogLevel.Information, "Guest {User}: {Problem}", EventName = "GuestFrameRefused")]
+    [LoggerMessage(54, LogLevel.Information, "Guest {User}: {Problem}", EventName = "GuestFrameRefused")]
     public static partial void GuestFrameRefused(ILogger logger, string user, string problem);
 
-    [LoggerMessage(45, LogLevel.Error, "Guest connection {User} failed unexpectedly", EventName = "GuestFailed")]
+    [LoggerMessage(55, LogLevel.Error, "Guest connection {User} failed unexpectedly", EventName = "GuestFailed")]
     public static partial void GuestFailed(ILogger logger, string user, Exception exception);
+
+    [LoggerMessage(40, LogLevel.Information,
+        "Load: {Connections} connections open ({Accepted} accepted since start), {Sessions} sessions, {DirectoryEntries} directory entries, {Stored} messages stored",
+        EventName = "Load")]
+    public static partial void Load(ILogger logger, long connections, long accepted, long sessions, long directoryEntries, long stored);
+
+    [LoggerMessage(41, LogLevel.Information, "Directory: {User}/{Device} registered at {Endpoint}", EventName = "DirectoryRegistered")]
+    public static partial void DirectoryRegistered(ILogger logger, string user, string device, string endpoint);
+
+    [LoggerMessage(42, LogLevel.Information, "Directory: {User}/{Device} forgotten after {Missed} missed heartbeats", EventName = "DirectoryExpired")]
+    public static partial void DirectoryExpired(ILogger logger, string user, string device, int missed);
+
+    [LoggerMessage(43, LogLevel.Warning, "Directory: {User} tried to register {Target}/{Device}", EventName = "DirectoryRefused")]
+    public static partial void DirectoryRefused(ILogger logger, string user, string target, string device);
 }

@@ -32,6 +32,7 @@ public sealed class ParleyServer : IAsyncDisposable
     private TcpListener? _listener;
     private SeedCompat.SeedCompatListener? _seedCompat;
     private Task _acceptLoop = Task.CompletedTask;
+    private readonly ITimer? _loadLog;
 
     /// <param name="options">Settings.</param>
     /// <param name="store">The durable state; owned by the caller.</param>
@@ -55,12 +56,20 @@ public sealed class ParleyServer : IAsyncDisposable
         var authenticator = new Authenticator(store, Hasher, Throttle, options, Metrics);
         _limiter = new ConnectionLimiter(options);
         var blobs = options.FilesPath is null ? null : new Files.BlobStore(options.FilesPath, options);
-        _services = new ConnectionServices(options, store, registry, authenticator, Metrics, _limiter, _logger, blobs);
+        PeerDirectory = new P2P.PeerDirectory(options, Metrics, _logger);
+        Metrics.DirectoryCount = () => PeerDirectory.Count;
+        _services = new ConnectionServices(options, store, registry, authenticator, Metrics, _limiter, _logger, PeerDirectory, blobs);
+        _loadLog = options.LoadLogInterval > TimeSpan.Zero
+            ? options.Time.CreateTimer(_ => LogLoad(), null, options.LoadLogInterval, options.LoadLogInterval)
+            : null;
         store.Committed = registry.OnCommitted;
         store.Delivered = registry.OnDelivered;
     }
 
     public ServerMetrics Metrics { get; }
+
+    /// <summary>The P2P directory (tests look at it; clients reach it with DIRECTORY_REGISTER, HEARTBEAT, LOOKUP).</summary>
+    internal P2P.PeerDirectory PeerDirectory { get; }
 
     public PasswordHasher Hasher { get; }
 
@@ -157,9 +166,18 @@ public sealed class ParleyServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        if (_loadLog is not null)
+        {
+            await _loadLog.DisposeAsync().ConfigureAwait(false);
+        }
+
+        PeerDirectory.Dispose();
         Metrics.Dispose();
         _stopping.Dispose();
     }
+
+    /// <summary>The load line: how many connections the server holds, for operators and the P2P tests.</summary>
+    private void LogLoad() => Log.Load(_logger, Metrics.Connections, Metrics.ConnectionsAccepted, Metrics.Sessions, Metrics.DirectoryEntries, Metrics.MessagesStored);
 
     private async Task AcceptLoopAsync()
     {

@@ -13,6 +13,9 @@ public sealed class ServerMetrics : IDisposable
     private long _connections;
     private long _sessions;
     private long _messagesStored;
+    private long _connectionsAccepted;
+    private long _heartbeats;
+    private long _lookups;
 
     public ServerMetrics()
     {
@@ -21,7 +24,29 @@ public sealed class ServerMetrics : IDisposable
         MessagesIn = _meter.CreateCounter<long>("parley.messages.in", description: "Messages stored from senders");
         MessagesOut = _meter.CreateCounter<long>("parley.messages.out", description: "Log entries pushed to devices");
         LoginFailures = _meter.CreateCounter<long>("parley.logins.failed");
+        _meter.CreateObservableCounter("parley.connections.accepted", () => ConnectionsAccepted, description: "Connections opened since start");
+        _meter.CreateObservableUpDownCounter("parley.directory.entries", () => DirectoryEntries, description: "Devices in the P2P directory");
+        _meter.CreateObservableCounter("parley.directory.heartbeats", () => Heartbeats, description: "P2P heartbeats accepted");
+        _meter.CreateObservableCounter("parley.directory.lookups", () => Lookups, description: "P2P directory lookups answered");
     }
+
+    /// <summary>Connections opened since start (open or closed).</summary>
+    public long ConnectionsAccepted => Interlocked.Read(ref _connectionsAccepted);
+
+    /// <summary>Heartbeats accepted since start.</summary>
+    public long Heartbeats => Interlocked.Read(ref _heartbeats);
+
+    /// <summary>Directory lookups answered since start.</summary>
+    public long Lookups => Interlocked.Read(ref _lookups);
+
+    /// <summary>Devices in the P2P directory now (set by the directory's owner).</summary>
+    public long DirectoryEntries => DirectoryCount?.Invoke() ?? 0;
+
+    internal Func<int>? DirectoryCount { get; set; }
+
+    internal void HeartbeatReceived() => Interlocked.Increment(ref _heartbeats);
+
+    internal void LookupServed() => Interlocked.Increment(ref _lookups);
 
     public long Connections => Interlocked.Read(ref _connections);
 
@@ -36,7 +61,11 @@ public sealed class ServerMetrics : IDisposable
 
     public Counter<long> LoginFailures { get; }
 
-    internal void ConnectionOpened() => Interlocked.Increment(ref _connections);
+    internal void ConnectionOpened()
+    {
+        Interlocked.Increment(ref _connections);
+        Interlocked.Increment(ref _connectionsAccepted);
+    }
 
     internal void ConnectionClosed() => Interlocked.Decrement(ref _connections);
 

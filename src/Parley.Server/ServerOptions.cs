@@ -122,5 +122,23 @@ public sealed record ServerOptions
     /// </summary>
     public TimeSpan SeedCompatNameSettle { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// How often a device in P2P mode must send HEARTBEAT to stay in the directory (architecture.md: 30 s, as
+    /// Syncthing's announce interval order of magnitude). Sent to the device in DIRECTORY_REGISTERED.
+    /// </summary>
+    public TimeSpan DirectoryHeartbeatInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Heartbeats a directory entry may miss before it is forgotten: 3, so 90 s by default (security.md 25).</summary>
+    public int DirectoryMissedHeartbeats { get; init; } = 3;
+
+    /// <summary>Directory entries one user may have (each device and its one-shot companion count once).</summary>
+    public int MaxDirectoryEntriesPerUser { get; init; } = 20;
+
+    /// <summary>
+    /// How often the server logs its load line (open connections, sessions, directory entries, messages stored), so an
+    /// operator sees the connection count stay near zero while peers chat directly. Zero turns the line off.
+    /// </summary>
+    public TimeSpan LoadLogInterval { get; init; } = TimeSpan.FromSeconds(60);
+
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

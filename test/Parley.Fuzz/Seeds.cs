@@ -46,6 +46,16 @@ internal static class Seeds
         new FileOffsetFrame(FrameType.FileEnd, Id, 1 << 20),
         new DeliverFileFrame(10, Id, "alice", "bob", 7, new FileOffer(Id, "CON.txt", ulong.MaxValue, new byte[32])),
         new ErrorFrame(ErrorCode.IdReused, Id, "message id reused for different content"),
+        new DirectoryRegisterFrame("alice", "d01", "0.0.0.0:7979", new byte[32]),
+        new DirectoryRegisteredFrame([.. Enumerable.Range(0, 32).Select(i => (byte)i)], 30_000, 90_000),
+        new HeartbeatFrame("alice", "d01", [.. Enumerable.Range(0, 32).Select(i => (byte)i)]),
+        new HeartbeatOkFrame(3, 30_000),
+        new LookupFrame("bob"),
+        new PeersFrame("bob", [new PeerEntry("d02", "10.1.2.3:7979", new byte[32]), new PeerEntry("d02-cli", "", new byte[32])]),
+        new PeerHelloFrame(ProtocolVersion.V1, "alice", "d01"),
+        new PeerHelloAckFrame("bob", "d02"),
+        new PeerMessageFrame(Id, 1_767_225_600_000, "direct ✓"),
+        new PeerAckFrame(Id),
     ];
 
     public static int Write(string directory)

@@ -43,6 +43,16 @@ internal static class SampleFrames
         [FrameType.FileEnd] = new FileOffsetFrame(FrameType.FileEnd, Id, 1 << 20),
         [FrameType.DeliverFile] = new DeliverFileFrame(10, Id, "alice", "bob", 7, new FileOffer(Id, "CON.txt", ulong.MaxValue, Sha)),
         [FrameType.Error] = new ErrorFrame(ErrorCode.IdReused, Id, "message id reused for different content"),
+        [FrameType.DirectoryRegister] = new DirectoryRegisterFrame("alice", "d01", "0.0.0.0:7979", Sha),
+        [FrameType.DirectoryRegistered] = new DirectoryRegisteredFrame(Sha, 30_000, 90_000),
+        [FrameType.Heartbeat] = new HeartbeatFrame("alice", "d01", Sha),
+        [FrameType.HeartbeatOk] = new HeartbeatOkFrame(3, 30_000),
+        [FrameType.Lookup] = new LookupFrame("bob"),
+        [FrameType.Peers] = new PeersFrame("bob", [new PeerEntry("d02", "10.1.2.3:7979", Sha), new PeerEntry("d02-cli", "", Sha)]),
+        [FrameType.PeerHello] = new PeerHelloFrame(ProtocolVersion.V1, "alice", "d01"),
+        [FrameType.PeerHelloAck] = new PeerHelloAckFrame("bob", "d02"),
+        [FrameType.PeerMessage] = new PeerMessageFrame(Id, 1_767_225_600_000, "direct ✓"),
+        [FrameType.PeerAck] = new PeerAckFrame(Id),
     };
 
     public static TheoryData<FrameType> Types()

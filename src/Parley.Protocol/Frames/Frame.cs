@@ -14,6 +14,7 @@ public abstract record Frame
     /// <summary>Writes the payload; the writer holds exactly <see cref="PayloadLength"/> bytes.</summary>
     public abstract void WritePayload(ref PayloadWriter writer);
 
-    /// <summary>True for the frames a connection may send before it has logged in (security.md 9).</summary>
-    public bool IsPreAuth => Type is FrameType.Hello or FrameType.Register or FrameType.Login or FrameType.Resume or FrameType.Ping or FrameType.Pong;
+    /// <summary>True for the frames a connection may send before it has logged in (security.md 9). HEARTBEAT is one: it carries its own directory secret.</summary>
+    public bool IsPreAuth => Type is FrameType.Hello or FrameType.Register or FrameType.Login or FrameType.Resume or FrameType.Ping or FrameType.Pong
+        or FrameType.Heartbeat;
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Parley.Protocol;
 using Parley.Protocol.Frames;
 using Parley.Server.Accounts;
+using Parley.Server.P2P;
 using Parley.Server.Sessions;
 using Parley.Storage;
 
@@ -328,6 +329,7 @@ internal sealed class ClientConnection
                 ResumeFrame resume => new ValueTask(AuthenticateAsync(resume.User, ct => _services.Authenticator.ResumeAsync(resume, _address, ct))),
                 SequenceFrame { Kind: FrameType.Ping } ping => Reply(new SequenceFrame(FrameType.Pong, ping.Value)),
                 SequenceFrame { Kind: FrameType.Pong } => ValueTask.CompletedTask,
+                HeartbeatFrame heartbeat => new ValueTask(HeartbeatAsync(heartbeat, closeAfter: true)),
                 _ => throw new ProtocolException(ErrorCode.NotAuthenticated, $"{frame.Type} is not allowed before login"),
             };
         }
@@ -359,6 +361,13 @@ internal sealed class ClientConnection
                 return new ValueTask(SendHistoryAsync(session, history));
             case ChangePasswordFrame change:
                 return new ValueTask(ChangePasswordAsync(session, change));
+            case DirectoryRegisterFrame register:
+                RegisterInDirectory(session, register);
+                return ValueTask.CompletedTask;
+            case LookupFrame lookup:
+                return Reply(Lookup(lookup));
+            case HeartbeatFrame heartbeat:
+                return new ValueTask(HeartbeatAsync(heartbeat, closeAfter: false));
             default:
                 throw new ProtocolException(ErrorCode.ProtocolError, $"{frame.Type} is not allowed here");
         }
@@ -488,6 +497,7 @@ internal sealed class ClientConnection
         }
 
         _services.Registry.CloseOthers(session, ErrorCode.PasswordChanged, "the password was changed; log in again");
+        _services.Directory.Remove(session.User, device: null); // every device proves itself again with the new password
         var token = await _services.Authenticator.IssueTokenAsync(session.User, session.Device, _lifetime.Token).ConfigureAwait(false);
         var head = await _services.Store.GetHeadAsync(session.User, _lifetime.Token).ConfigureAwait(false);
         Send(new AuthOkFrame(session.User, session.Device, token, head));
@@ -530,8 +540,77 @@ internal sealed class ClientConnection
         Send(new HistoryPageFrame(request.Before, page));
     }
 
+    /// <summary>
+    /// DIRECTORY_REGISTER: only for the session's own user and device (security.md 25); a host of 0.0.0.0 or :: is
+    /// replaced by the address this connection comes from, so a device need not know its own address.
+    /// </summary>
+    private void RegisterInDirectory(Session session, DirectoryRegisterFrame register)
+    {
+        if (!Names.TryNormalizeUser(register.User, out var user) || user != session.User || register.Device != session.Device)
+        {
+            Log.DirectoryRefused(_services.Logger, session.User, register.User, register.Device);
+            Send(new ErrorFrame(ErrorCode.NotYourDevice, MessageId.None, "a session can register only its own user and device"));
+            return;
+        }
+
+        if (!P2P.PeerEndpoint.TryNormalize(register.Endpoint, _address, out var endpoint))
+        {
+            Send(new ErrorFrame(ErrorCode.Malformed, MessageId.None, "the endpoint is not HOST:PORT"));
+            return;
+        }
+
+        if (!_services.Directory.TryRegister(user, session.Device, endpoint, register.Fingerprint, out var secret))
+        {
+            Send(new ErrorFrame(ErrorCode.TooManySessions, MessageId.None, $"{user} has {Options.MaxDirectoryEntriesPerUser} devices in the directory"));
+            return;
+        }
+
+        Send(new DirectoryRegisteredFrame(secret, (uint)Options.DirectoryHeartbeatInterval.TotalMilliseconds, (uint)_services.Directory.Timeout.TotalMilliseconds));
+    }
+
+    /// <summary>LOOKUP: only reached when logged in (before login it is refused with NotAuthenticated like any other frame).</summary>
+    private PeersFrame Lookup(LookupFrame lookup)
+    {
+        _services.Metrics.LookupServed();
+        return Names.TryNormalizeUser(lookup.User, out var user)
+            ? new PeersFrame(user, _services.Directory.Lookup(user))
+            : new PeersFrame(lookup.User, []);
+    }
+
+    /// <summary>
+    /// HEARTBEAT: keeps the entry alive and says how much of the user's log this device has not acknowledged. Before
+    /// login the connection exists only for this request, so it is closed once the answer is out: a device in P2P
+    /// mode holds no connection between heartbeats.
+    /// </summary>
+    private async Task HeartbeatAsync(HeartbeatFrame heartbeat, bool closeAfter)
+    {
+        var result = Names.TryNormalizeUser(heartbeat.User, out var user)
+            ? _services.Directory.Heartbeat(user, heartbeat.Device, heartbeat.Secret)
+            : HeartbeatResult.UnknownDevice;
+        switch (result)
+        {
+            case HeartbeatResult.Alive:
+                var head = await _services.Store.GetHeadAsync(user, _lifetime.Token).ConfigureAwait(false);
+                var cursor = await _services.Store.GetCursorAsync(user, heartbeat.Device, _lifetime.Token).ConfigureAwait(false);
+                Send(new HeartbeatOkFrame(head > cursor ? head - cursor : 0, (uint)Options.DirectoryHeartbeatInterval.TotalMilliseconds));
+                break;
+            case HeartbeatResult.WrongSecret:
+                Send(new ErrorFrame(ErrorCode.AuthFailed, MessageId.None, "wrong heartbeat secret"));
+                break;
+            default:
+                Send(new ErrorFrame(ErrorCode.UnknownDevice, MessageId.None, "not in the directory; register again"));
+                break;
+        }
+
+        if (closeAfter)
+        {
+            Abort(ErrorCode.None, "heartbeat answered");
+        }
+    }
+
     private async Task LogoutAsync(Session session)
     {
+        _services.Directory.Remove(session.User, session.Device);
         await _services.Store.RevokeTokensAsync(session.User, session.Device, _lifetime.Token).ConfigureAwait(false);
         Abort(ErrorCode.None, "logged out");
     }

@@ -14,4 +14,5 @@ internal sealed record ConnectionServices(
     ServerMetrics Metrics,
     ConnectionLimiter Limiter,
     ILogger Logger,
+    P2P.PeerDirectory Directory,
     Files.BlobStore? Blobs = null);

@@ -1,0 +1,79 @@
+using Parley.Protocol;
+using Parley.Protocol.Frames;
+
+namespace Parley.IntegrationTests.P2P;
+
+/// <summary>
+/// security.md 26 and 27 against a real `parley listen --p2p` process: a key the directory does not list is refused
+/// whatever name it claims; the P2P port has the server's frame cap and a rate limit; none of it stops the peer
+/// from serving its real contacts.
+/// </summary>
+public sealed class HostilePeerTests
+{
+    [Trait("Security", "26")]
+    [Fact]
+    public async Task Dialler_WithAKeyTheDirectoryDoesNotList_IsRefusedWhateverNameItClaims()
+    {
+        await using var setup = await P2PSetup.StartAsync();
+        var claimedDevice = setup.DeviceOf(setup.AliceHome);
+        using var malloryKey = RawPeer.KeyOf(setup.Temp.Sub("mallory-keys"), "mallory-device");
+        await using var mallory = await RawPeer.ConnectAsync(setup.BobEndpoint, malloryKey);
+
+        await mallory.WriteAsync(new PeerHelloFrame(ProtocolVersion.V1, "alice", claimedDevice)); // alice's name, not alice's key
+        var answer = await mallory.ReadAsync();
+        await mallory.WriteAsync(new PeerMessageFrame(MessageId.NewRandom(), 0, "from \"alice\""));
+
+        Assert.Equal(ErrorCode.PeerNotTrusted, Assert.IsType<ErrorFrame>(answer).Code);
+        Assert.Null(await mallory.ReadAsync()); // closed: no PEER_HELLO_ACK, no PEER_ACK
+        await setup.Bob.WaitForAsync((_, e) => e.Any(l => l.Contains("refused a link", StringComparison.Ordinal)), "bob's refusal");
+        await setup.AssertBobStillServesAliceAsync();
+        Assert.DoesNotContain(setup.Bob.Stdout, l => l.Contains("from \\\"alice\\\"", StringComparison.Ordinal));
+    }
+
+    [Trait("Security", "27")]
+    [Fact]
+    public async Task HeaderDeclaring2GiB_OnTheP2PPort_ClosedAtOnce()
+    {
+        await using var setup = await P2PSetup.StartAsync();
+        using var key = RawPeer.KeyOf(setup.Temp.Sub("stranger-keys"), "stranger");
+        await using var stranger = await RawPeer.ConnectAsync(setup.BobEndpoint, key);
+
+        await stranger.WriteRawAsync([0x80, 0x00, 0x00, 0x00, (byte)FrameType.PeerHello]);
+
+        var answer = await stranger.ReadAsync();
+        Assert.True(answer is null || answer is ErrorFrame { Code: ErrorCode.FrameTooLarge }, $"got {answer}");
+        Assert.Null(answer is null ? null : await stranger.ReadAsync());
+        await setup.AssertBobStillServesAliceAsync();
+    }
+
+    [Trait("Security", "27")]
+    [Fact]
+    public async Task FloodOnAnAuthenticatedLink_TakenInNoFasterThanTheRateLimit()
+    {
+        await using var setup = await P2PSetup.StartAsync();
+        // The real alice key (from her home): a contact that turns hostile.
+        using var aliceKey = RawPeer.KeyOf(setup.AliceHome, setup.DeviceOf(setup.AliceHome));
+        await setup.RegisterAliceKeyAsync();
+        await using var flooder = await RawPeer.ConnectAsync(setup.BobEndpoint, aliceKey);
+        await flooder.WriteAsync(new PeerHelloFrame(ProtocolVersion.V1, "alice", setup.DeviceOf(setup.AliceHome)));
+        Assert.IsType<PeerHelloAckFrame>(await flooder.ReadAsync());
+
+        // 2,000 messages back to back, without waiting for any PEER_ACK. Whatever the receiver's own speed, what it
+        // takes in obeys the bucket: by time t after the first, at most burst + rate * t + 1 (security.md 10's shape).
+        var frames = Enumerable.Range(0, 2000).SelectMany(i => FrameCodec.Encode(new PeerMessageFrame(MessageId.NewRandom(), 0, $"flood {i}"))).ToArray();
+        var write = Task.Run(() => flooder.WriteRawAsync(frames));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var acks = 0;
+        while (acks < 2000 && await flooder.ReadAsync() is { } frame)
+        {
+            Assert.IsType<PeerAckFrame>(frame);
+            acks++;
+            var bound = 500 + (200 * clock.Elapsed.TotalSeconds) + 1;
+            Assert.True(acks <= bound, $"{acks} frames taken in {clock.Elapsed.TotalSeconds:0.00} s: over the bucket ({bound:0})");
+        }
+
+        Assert.Equal(2000, acks); // delayed, not dropped: every message acknowledged once taken in
+        await write;
+        await setup.AssertBobStillServesAliceAsync();
+    }
+}
