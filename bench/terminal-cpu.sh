@@ -11,7 +11,14 @@ dll=$PWD/src/Parley.Cli/bin/Release/net10.0/parley.dll
 work=$(mktemp -d)
 sock=parley-bench-$$
 port=$(( 40000 + RANDOM % 20000 ))
-cleanup() { tmux -L "$sock" kill-server 2>/dev/null || true; kill "$server" 2>/dev/null || true; rm -rf "$work"; }
+chats=()
+cleanup() {
+  tmux -L "$sock" kill-server 2>/dev/null || true
+  for p in "${chats[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${chats[@]}"; do wait "$p" 2>/dev/null || true; done
+  kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true
+  rm -rf "$work"
+}
 trap cleanup EXIT
 dotnet "$dll" serve --data "$work/data" --listen "127.0.0.1:$port" --rate-limit 0 >"$work/serve.log" 2>&1 &
 server=$!
@@ -40,18 +47,29 @@ gap=$(awk -v r="$rate" -v n="${#senders[@]}" 'BEGIN { print n / r }')
 for u in "${senders[@]}"; do
   mkfifo "$work/$u.in"
   dotnet "$dll" --home "$work/$u" chat --line <"$work/$u.in" >"$work/$u.out" 2>&1 &
+  chats+=($!)
   eval "exec {fd_$u}>\"$work/$u.in\""
   fd=fd_$u; echo "/query alice" >&"${!fd}"
 done
 sleep 2
 tmux -L "$sock" send-keys M-2 # view the first sender's conversation, so the pane redraws on its messages
-loads=()
-for u in "${senders[@]}"; do
-  fd=fd_$u
-  ( end=$(( $(date +%s) + seconds + 2 )); i=0
-    while [ "$(date +%s)" -lt "$end" ]; do echo "load message $i" >&"${!fd}"; i=$((i + 1)); sleep "$gap"; done; echo "$i" >"$work/$u.sent" ) &
-  loads+=($!)
-done
+# One pacing process writes the lines, round robin over the senders' pipes, at exactly $rate a second (absolute
+# deadlines, so the rate does not drift); a shell loop forking `date` and `sleep` per line falls far behind.
+fifos=()
+for u in "${senders[@]}"; do fifos+=("$work/$u.in"); done
+python3 - "$rate" "$((seconds + 2))" "$work/sent.total" "${fifos[@]}" <<'PY' &
+import sys, time
+rate, duration, total_file, paths = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3], sys.argv[4:]
+pipes = [open(p, "w", buffering=1) for p in paths]
+start = time.monotonic()
+i = 0
+while time.monotonic() - start < duration:
+    pipes[i % len(pipes)].write(f"load message {i}\n")
+    i += 1
+    time.sleep(max(0.0, start + i / rate - time.monotonic()))
+open(total_file, "w").write(str(i))
+PY
+loads=($!)
 sleep 1
 stored() { cat "$work"/*.out | grep -c "load message" || true; }
 before=$(stored)
@@ -60,6 +78,6 @@ after=$(stored)
 awk -v a="$before" -v b="$after" -v s="$seconds" 'BEGIN { printf "%-28s %5.1f msg/s stored and pushed to alice\n", "achieved rate", (b - a) / s }'
 wait "${loads[@]}" || true
 for u in "${senders[@]}"; do fd=fd_$u; echo "/quit" >&"${!fd}"; done
-wait_total=$(cat "$work"/*.sent | awk '{ s += $1 } END { print s }')
+wait_total=$(cat "$work/sent.total")
 echo "client pid $pid ($(cat "/proc/$pid/comm")), rss $(awk '/VmRSS/ {print $2 " kB"}' "/proc/$pid/status"); senders wrote $wait_total lines in $((seconds + 2)) s"
 tmux -L "$sock" capture-pane -p | grep "load message" | tail -1
