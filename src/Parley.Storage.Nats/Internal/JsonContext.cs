@@ -1,0 +1,13 @@
+using System.Text.Json.Serialization;
+
+namespace Parley.Storage.Nats.Internal;
+
+/// <summary>Source-generated JSON for every body Parley keeps in NATS: no reflection, one options instance.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(EntryBody))]
+[JsonSerializable(typeof(SubmitRecord))]
+[JsonSerializable(typeof(TokenBody))]
+[JsonSerializable(typeof(ReceiptBody))]
+[JsonSerializable(typeof(LiveBody))]
+[JsonSerializable(typeof(Dictionary<string, ulong>))]
+internal sealed partial class JsonContext : JsonSerializerContext;
