@@ -256,8 +256,8 @@ public sealed class NatsChatStore : IChatStore
     /// <inheritdoc />
     public async Task<string?> GetPasswordHashAsync(string user, CancellationToken cancellationToken = default)
     {
-        var entry = await _accounts.TryGetEntryAsync<string>(Keys.Hex(user), cancellationToken: cancellationToken).ConfigureAwait(false);
-        return entry.Success ? entry.Value.Value : null;
+        var entry = await GetEntryAsync<string>(_accounts, Keys.Hex(user), cancellationToken).ConfigureAwait(false);
+        return entry?.Value;
     }
 
     /// <inheritdoc />
@@ -266,13 +266,13 @@ public sealed class NatsChatStore : IChatStore
         var key = Keys.Hex(user);
         while (true)
         {
-            var entry = await _accounts.TryGetEntryAsync<string>(key, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (!entry.Success)
+            var entry = await GetEntryAsync<string>(_accounts, key, cancellationToken).ConfigureAwait(false);
+            if (entry is null)
             {
                 return; // as SQLite's UPDATE of a missing row: nothing
             }
 
-            var updated = await _accounts.TryUpdateAsync(key, passwordHash, entry.Value.Revision, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var updated = await _accounts.TryUpdateAsync(key, passwordHash, entry.Revision, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (updated.Success)
             {
                 return;
@@ -294,19 +294,19 @@ public sealed class NatsChatStore : IChatStore
     public async Task<ResumeTokenRecord?> TakeTokenAsync(byte[] tokenHash, CancellationToken cancellationToken = default)
     {
         var key = TokenKey(tokenHash);
-        var entry = await _tokens.TryGetEntryAsync<byte[]>(key, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (!entry.Success || entry.Value.Value is null)
+        var entry = await GetEntryAsync<byte[]>(_tokens, key, cancellationToken).ConfigureAwait(false);
+        if (entry?.Value is null)
         {
             return null;
         }
 
-        var deleted = await _tokens.TryDeleteAsync(key, new NatsKVDeleteOpts { Revision = entry.Value.Revision }, cancellationToken).ConfigureAwait(false);
+        var deleted = await _tokens.TryDeleteAsync(key, new NatsKVDeleteOpts { Revision = entry.Revision }, cancellationToken).ConfigureAwait(false);
         if (!deleted.Success)
         {
             return null;
         }
 
-        var body = JsonSerializer.Deserialize(entry.Value.Value, JsonContext.Default.TokenBody);
+        var body = JsonSerializer.Deserialize(entry.Value, JsonContext.Default.TokenBody);
         if (body is null)
         {
             return null;
@@ -314,8 +314,8 @@ public sealed class NatsChatStore : IChatStore
 
         foreach (var revocation in new[] { RevokeKey(body.User, null), RevokeKey(body.User, body.Device) })
         {
-            var revoked = await _tokens.TryGetEntryAsync<byte[]>(revocation, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (revoked.Success && revoked.Value.Revision > entry.Value.Revision)
+            var revoked = await GetEntryAsync<byte[]>(_tokens, revocation, cancellationToken).ConfigureAwait(false);
+            if (revoked is not null && revoked.Revision > entry.Revision)
             {
                 return null;
             }
@@ -529,8 +529,8 @@ public sealed class NatsChatStore : IChatStore
         ulong before;
         while (true)
         {
-            var entry = await _cursors.TryGetEntryAsync<byte[]>(key, cancellationToken: cancellationToken).ConfigureAwait(false);
-            var devices = entry.Success && entry.Value.Value is { } bytes
+            var entry = await GetEntryAsync<byte[]>(_cursors, key, cancellationToken).ConfigureAwait(false);
+            var devices = entry is { Value: not null } && entry.Value is { } bytes
                 ? JsonSerializer.Deserialize(bytes, JsonContext.Default.DictionaryStringUInt64) ?? []
                 : new Dictionary<string, ulong>(StringComparer.Ordinal);
             if (devices.TryGetValue(device, out var current) && current >= acknowledged)
@@ -541,8 +541,8 @@ public sealed class NatsChatStore : IChatStore
             before = devices.Count == 0 ? 0 : devices.Values.Max();
             devices[device] = acknowledged;
             var value = JsonSerializer.SerializeToUtf8Bytes(devices, JsonContext.Default.DictionaryStringUInt64);
-            var written = entry.Success
-                ? await _cursors.TryUpdateAsync(key, value, entry.Value.Revision, cancellationToken: cancellationToken).ConfigureAwait(false)
+            var written = entry is not null
+                ? await _cursors.TryUpdateAsync(key, value, entry.Revision, cancellationToken: cancellationToken).ConfigureAwait(false)
                 : await _cursors.TryCreateAsync(key, value, cancellationToken: cancellationToken).ConfigureAwait(false);
             if (written.Success)
             {
@@ -559,13 +559,13 @@ public sealed class NatsChatStore : IChatStore
     /// <inheritdoc />
     public async Task<ulong> GetCursorAsync(string user, string device, CancellationToken cancellationToken = default)
     {
-        var entry = await _cursors.TryGetEntryAsync<byte[]>(Keys.Hex(user), cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (!entry.Success || entry.Value.Value is null)
+        var entry = await GetEntryAsync<byte[]>(_cursors, Keys.Hex(user), cancellationToken).ConfigureAwait(false);
+        if (entry?.Value is null)
         {
             return 0;
         }
 
-        var devices = JsonSerializer.Deserialize(entry.Value.Value, JsonContext.Default.DictionaryStringUInt64);
+        var devices = JsonSerializer.Deserialize(entry.Value, JsonContext.Default.DictionaryStringUInt64);
         return devices is not null && devices.TryGetValue(device, out var acked) ? acked : 0;
     }
 
@@ -625,6 +625,25 @@ public sealed class NatsChatStore : IChatStore
         var body = new ReceiptBody(_node, receipts.Select(r => new ReceiptItem(r.Sender, r.Recipient, r.SenderSequence)).ToList());
         await _connection.PublishAsync(_topology.ReceiptSubjectPrefix + Keys.Hex(user),
             JsonSerializer.SerializeToUtf8Bytes(body, JsonContext.Default.ReceiptBody), cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A key's live value and revision, or null when it is missing or deleted. On buckets without direct get the
+    /// NATS.Net KV API throws on a missing key rather than returning a failed result, hence this wrapper.
+    /// </summary>
+    private static async Task<KvValue<T>?> GetEntryAsync<T>(INatsKVStore bucket, string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await bucket.TryGetEntryAsync<T>(key, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return result.Success && result.Value.Operation == NatsKVOperation.Put && result.Value.Value is { } value
+                ? new KvValue<T>(value, result.Value.Revision)
+                : null;
+        }
+        catch (NatsJSApiException exception) when (exception.Error.Code == 404)
+        {
+            return null;
+        }
     }
 
     private static string TokenKey(byte[] hash) => "t." + Convert.ToHexStringLower(hash);
@@ -690,8 +709,8 @@ public sealed class NatsChatStore : IChatStore
 
     private async Task<SubmitRecord?> GetSubmitAsync(string key, CancellationToken cancellationToken)
     {
-        var entry = await _submits.TryGetEntryAsync<byte[]>(key, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return entry.Success && entry.Value.Value is { } bytes ? JsonSerializer.Deserialize(bytes, JsonContext.Default.SubmitRecord) : null;
+        var entry = await GetEntryAsync<byte[]>(_submits, key, cancellationToken).ConfigureAwait(false);
+        return entry is { Value: not null } && entry.Value is { } bytes ? JsonSerializer.Deserialize(bytes, JsonContext.Default.SubmitRecord) : null;
     }
 
     /// <summary>Accounts are never deleted, so a user once seen stays known on this node.</summary>
@@ -728,8 +747,8 @@ public sealed class NatsChatStore : IChatStore
             return false;
         }
 
-        var cursors = await _cursors.TryGetEntryAsync<byte[]>(Keys.Hex(user), cancellationToken: cancellationToken).ConfigureAwait(false);
-        var devices = cursors.Success && cursors.Value.Value is { } bytes ? JsonSerializer.Deserialize(bytes, JsonContext.Default.DictionaryStringUInt64) : null;
+        var cursors = await GetEntryAsync<byte[]>(_cursors, Keys.Hex(user), cancellationToken).ConfigureAwait(false);
+        var devices = cursors?.Value is { } bytes ? JsonSerializer.Deserialize(bytes, JsonContext.Default.DictionaryStringUInt64) : null;
         var max = devices is { Count: > 0 } ? devices.Values.Max() : 0;
         var consumer = await _js.CreateOrUpdateConsumerAsync(_topology.LogStream, new ConsumerConfig
         {
