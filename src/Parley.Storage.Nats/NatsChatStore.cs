@@ -461,55 +461,46 @@ public sealed class NatsChatStore : IChatStore
     }
 
     /// <summary>
-    /// JetStream 2.9 has no "previous by subject", so history scans the user's subject forward with an ordered
-    /// consumer and keeps the newest <paramref name="max"/> below <paramref name="before"/>: cost grows with the log.
+    /// JetStream 2.9 has neither "previous by subject" nor consumers with several filters, so history scans the user's
+    /// subject forward (leader-answered gets) and keeps the newest <paramref name="max"/> below
+    /// <paramref name="before"/>: its cost grows with the log (docs/topology.md, "What is left").
     /// </summary>
     public async Task<IReadOnlyList<LogEntry>> ReadHistoryAsync(string owner, ulong before, int max, string? peer, CancellationToken cancellationToken = default)
     {
-        var head = await GetHeadAsync(owner, cancellationToken).ConfigureAwait(false);
-        var limit = before == 0 ? head : Math.Min(before - 1, head);
         var window = new Queue<LogEntry>();
-        if (limit == 0 || max <= 0)
+        if (max <= 0)
         {
             return [];
         }
 
-        var subject = _topology.LogSubject(owner);
-        var consumer = await _js.CreateOrderedConsumerAsync(_topology.LogStream, new NatsJSOrderedConsumerOpts
+        var after = 0UL;
+        while (true)
         {
-            FilterSubjects = [subject],
-            DeliverPolicy = ConsumerConfigDeliverPolicy.All,
-        }, cancellationToken).ConfigureAwait(false);
-        await foreach (var message in consumer.ConsumeAsync<byte[]>(cancellationToken: cancellationToken).ConfigureAwait(false))
-        {
-            var seq = message.Metadata?.Sequence.Stream ?? 0;
-            if (seq > limit || seq == 0)
+            var batch = await ReadRawAsync(owner, after, 256, cancellationToken).ConfigureAwait(false);
+            foreach (var (entry, _) in batch)
             {
-                break;
-            }
-
-            if (message.Data is null)
-            {
-                continue;
-            }
-
-            var entry = ToEntry(owner, seq, JsonSerializer.Deserialize(message.Data, JsonContext.Default.EntryBody)!);
-            if (peer is null || entry.From == peer || entry.To == peer)
-            {
-                window.Enqueue(entry);
-                if (window.Count > max)
+                if (before != 0 && entry.Sequence >= before)
                 {
-                    window.Dequeue();
+                    return [.. window];
                 }
+
+                if (peer is null || entry.From == peer || entry.To == peer)
+                {
+                    window.Enqueue(entry);
+                    if (window.Count > max)
+                    {
+                        window.Dequeue();
+                    }
+                }
+
+                after = entry.Sequence;
             }
 
-            if (seq >= limit)
+            if (batch.Count < 256)
             {
-                break;
+                return [.. window];
             }
         }
-
-        return [.. window];
     }
 
     /// <inheritdoc />
@@ -750,23 +741,37 @@ public sealed class NatsChatStore : IChatStore
         var cursors = await GetEntryAsync<byte[]>(_cursors, Keys.Hex(user), cancellationToken).ConfigureAwait(false);
         var devices = cursors?.Value is { } bytes ? JsonSerializer.Deserialize(bytes, JsonContext.Default.DictionaryStringUInt64) : null;
         var max = devices is { Count: > 0 } ? devices.Values.Max() : 0;
-        var consumer = await _js.CreateOrUpdateConsumerAsync(_topology.LogStream, new ConsumerConfig
+        // The classic ephemeral-consumer request, by hand: NATS.Net's create uses the 2.10 subject form (filter in the
+        // subject), which 2.9 refuses, and its request type is internal.
+        var request = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
         {
-            FilterSubject = subject,
-            DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartSequence,
-            OptStartSeq = max + 1,
-            AckPolicy = ConsumerConfigAckPolicy.None,
-            InactiveThreshold = TimeSpan.FromSeconds(10),
-            MemStorage = true,
-            NumReplicas = 1,
-        }, cancellationToken).ConfigureAwait(false);
+            ["stream_name"] = _topology.LogStream,
+            ["config"] = new Dictionary<string, object>
+            {
+                ["filter_subject"] = subject,
+                ["deliver_policy"] = "by_start_sequence",
+                ["opt_start_seq"] = max + 1,
+                ["ack_policy"] = "none",
+                ["inactive_threshold"] = 10_000_000_000L,
+                ["mem_storage"] = true,
+                ["num_replicas"] = 1,
+            },
+        }, JsonContext.Default.DictionaryStringObject);
+        var reply = await _connection.RequestAsync<byte[], byte[]>($"{_js.Opts.Prefix}.CONSUMER.CREATE.{_topology.LogStream}", request,
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        using var info = JsonDocument.Parse(reply.Data ?? []);
+        if (info.RootElement.TryGetProperty("error", out var error))
+        {
+            throw new NatsJSException($"counting {user}'s unacknowledged messages failed: {error}");
+        }
+
         try
         {
-            return consumer.Info.NumPending >= limit;
+            return info.RootElement.GetProperty("num_pending").GetUInt64() >= limit;
         }
         finally
         {
-            await _js.DeleteConsumerAsync(_topology.LogStream, consumer.Info.Name, cancellationToken).ConfigureAwait(false);
+            await _js.DeleteConsumerAsync(_topology.LogStream, info.RootElement.GetProperty("name").GetString()!, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -10,4 +10,9 @@ namespace Parley.Storage.Nats.Internal;
 [JsonSerializable(typeof(ReceiptBody))]
 [JsonSerializable(typeof(LiveBody))]
 [JsonSerializable(typeof(Dictionary<string, ulong>))]
+[JsonSerializable(typeof(Dictionary<string, object>))]
+[JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(long))]
+[JsonSerializable(typeof(int))]
+[JsonSerializable(typeof(bool))]
 internal sealed partial class JsonContext : JsonSerializerContext;
