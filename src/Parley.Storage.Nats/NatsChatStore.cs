@@ -379,7 +379,13 @@ public sealed class NatsChatStore : IChatStore
         {
             // The sender's copy first: the recipient's copy then carries its sequence, which receipts need.
             var mine = await PublishAsync(submission.From, submission.From, submission.Id, Body(submission, now, 0), cancellationToken).ConfigureAwait(false);
-            var theirs = await PublishAsync(submission.From, submission.To, submission.Id, Body(submission, now, mine.Sequence), cancellationToken).ConfigureAwait(false);
+            // A sender's copy that the stream already had means an earlier attempt, whose recipient copy may be stored
+            // with its acknowledgement lost (a node or stream leader died). Look for it before publishing again, so a
+            // retry outside the stream's duplicate window (or after a leader change) does not store a second copy.
+            var theirs = mine.Time != now
+                ? await FindAfterAsync(submission.To, mine.Sequence, submission.From, submission.Id, cancellationToken).ConfigureAwait(false)
+                : null;
+            theirs ??= await PublishAsync(submission.From, submission.To, submission.Id, Body(submission, now, mine.Sequence), cancellationToken).ConfigureAwait(false);
             appended.Add(mine);
             appended.Add(theirs);
             senderSeq = mine.Sequence;
@@ -675,6 +681,29 @@ public sealed class NatsChatStore : IChatStore
         }
 
         return ToEntry(owner, ack.Seq, body);
+    }
+
+    /// <summary>The entry (from, id) in <paramref name="owner"/>'s log after <paramref name="after"/>, if any.</summary>
+    private async Task<LogEntry?> FindAfterAsync(string owner, ulong after, string from, MessageId id, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var batch = await ReadRawAsync(owner, after, 256, cancellationToken).ConfigureAwait(false);
+            foreach (var (entry, _) in batch)
+            {
+                if (entry.From == from && entry.Id == id)
+                {
+                    return entry;
+                }
+
+                after = entry.Sequence;
+            }
+
+            if (batch.Count < 256)
+            {
+                return null;
+            }
+        }
     }
 
     private async Task<LogEntry?> GetBySeqAsync(ulong seq, CancellationToken cancellationToken)
