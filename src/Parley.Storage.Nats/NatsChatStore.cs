@@ -28,7 +28,7 @@ namespace Parley.Storage.Nats;
 /// that arrives late, out of order or not at all costs latency, never an entry.</item>
 /// </list>
 /// </summary>
-public sealed class NatsChatStore : IChatStore
+public sealed class NatsChatStore : IChatStore, IClusterPresence
 {
     private const int MaxReceiptScan = 10_000;
     private readonly NatsStoreOptions _options;
@@ -44,6 +44,7 @@ public sealed class NatsChatStore : IChatStore
     private INatsKVStore _cursors = null!;
     private INatsKVStore _submits = null!;
     private Task _listener = Task.CompletedTask;
+    private PresenceTracker _presence = null!;
 
     private NatsChatStore(NatsStoreOptions options, NatsConnection connection, Topology topology)
     {
@@ -166,8 +167,23 @@ public sealed class NatsChatStore : IChatStore
     {
         var live = await _connection.SubscribeCoreAsync<byte[]>(_topology.LiveSubjectPrefix + ">", cancellationToken: _closing.Token).ConfigureAwait(false);
         var receipts = await _connection.SubscribeCoreAsync<byte[]>(_topology.ReceiptSubjectPrefix + ">", cancellationToken: _closing.Token).ConfigureAwait(false);
-        _listener = Task.WhenAll(ListenLiveAsync(live), ListenReceiptsAsync(receipts));
+        _presence = new PresenceTracker(_connection, _topology.PresenceSubject, _node, _options.Time);
+        var presence = await _presence.StartAsync(_closing.Token).ConfigureAwait(false);
+        _listener = Task.WhenAll(ListenLiveAsync(live), ListenReceiptsAsync(receipts), presence);
     }
+
+    /// <inheritdoc />
+    public Action<string, bool>? RemoteChanged
+    {
+        get => _presence.Changed;
+        set => _presence.Changed = value;
+    }
+
+    /// <inheritdoc />
+    public void SetLocal(string user, int devices) => _presence.SetLocal(user, devices);
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, int> Remote() => _presence.Remote;
 
     private async Task ListenLiveAsync(INatsSub<byte[]> subscription)
     {

@@ -6,9 +6,10 @@ namespace Parley.Server.Sessions;
 
 /// <summary>
 /// Who is online: the sessions of each user, at most one per device. Routes committed log entries to the sessions
-/// of their owner, replaces a device's older session, and tells everyone when a user comes or goes.
+/// of their owner, replaces a device's older session, and tells everyone when a user comes or goes. With a
+/// <paramref name="cluster"/> presence (cluster mode), a user counts as online while any node has one of their devices.
 /// </summary>
-internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metrics)
+internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metrics, IClusterPresence? cluster = null)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<Session>> _byUser = new(StringComparer.Ordinal);
@@ -39,11 +40,13 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
             }
 
             sessions.Add(session);
-            if (cameOnline)
+            if (cameOnline && !OnlineElsewhere(session.User))
             {
                 // Inside the lock, so that an online and an offline of one user reach others in the order they happened.
                 BroadcastLocked(new PresenceFrame(session.User, true), session.User);
             }
+
+            cluster?.SetLocal(session.User, sessions.Count);
         }
 
         metrics.SessionOpened();
@@ -68,8 +71,13 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
             if (sessions.Count == 0)
             {
                 _byUser.Remove(session.User);
-                BroadcastLocked(new PresenceFrame(session.User, false), session.User);
+                if (!OnlineElsewhere(session.User))
+                {
+                    BroadcastLocked(new PresenceFrame(session.User, false), session.User);
+                }
             }
+
+            cluster?.SetLocal(session.User, sessions.Count);
         }
 
         metrics.SessionClosed();
@@ -130,18 +138,42 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
         }
     }
 
-    /// <summary>The users online now, at most <paramref name="max"/>, in name order.</summary>
+    /// <summary>The users online now (on any node in cluster mode), at most <paramref name="max"/>, in name order.</summary>
     public IReadOnlyList<OnlineUser> Online(int max)
     {
+        var remote = cluster?.Remote() ?? new Dictionary<string, int>();
         lock (_lock)
         {
-            return _byUser
+            var counts = new Dictionary<string, int>(remote, StringComparer.Ordinal);
+            foreach (var (user, sessions) in _byUser)
+            {
+                counts[user] = counts.GetValueOrDefault(user) + sessions.Count;
+            }
+
+            return counts
                 .OrderBy(pair => pair.Key, StringComparer.Ordinal)
                 .Take(max)
-                .Select(pair => new OnlineUser(pair.Key, (ushort)pair.Value.Count))
+                .Select(pair => new OnlineUser(pair.Key, (ushort)Math.Min(pair.Value, ushort.MaxValue)))
                 .ToList();
         }
     }
+
+    /// <summary>
+    /// Cluster mode: a user came online on another node while on none before, or left the last other node. Only a
+    /// user with no session here changes state for this node's clients.
+    /// </summary>
+    public void OnRemotePresence(string user, bool online)
+    {
+        lock (_lock)
+        {
+            if (!_byUser.ContainsKey(user))
+            {
+                BroadcastLocked(new PresenceFrame(user, online), user);
+            }
+        }
+    }
+
+    private bool OnlineElsewhere(string user) => cluster is not null && cluster.Remote().ContainsKey(user);
 
     public IReadOnlyList<Session> All()
     {

@@ -9,6 +9,7 @@ namespace Parley.Storage.Nats.Internal;
 [JsonSerializable(typeof(TokenBody))]
 [JsonSerializable(typeof(ReceiptBody))]
 [JsonSerializable(typeof(LiveBody))]
+[JsonSerializable(typeof(PresenceBody))]
 [JsonSerializable(typeof(Dictionary<string, ulong>))]
 [JsonSerializable(typeof(Dictionary<string, object>))]
 [JsonSerializable(typeof(string))]

@@ -17,6 +17,8 @@ internal sealed class Topology(string ns, int replicas, TimeSpan duplicateWindow
 
     public string ReceiptSubjectPrefix { get; } = ns + ".receipt.";
 
+    public string PresenceSubject { get; } = ns + ".presence";
+
     public string Accounts { get; } = ns + "_accounts";
 
     public string Tokens { get; } = ns + "_tokens";
