@@ -7,6 +7,12 @@ namespace Parley.IntegrationTests;
 /// <summary>
 /// A real `parley serve` process on 127.0.0.1. It starts on a free port; <see cref="RestartAsync"/> starts it again on
 /// the same port and data folder, as an operator would after a crash or an upgrade.
+/// <para>
+/// With PARLEY_TEST_NATS=1 every test's server is a cluster instead: two `parley serve --nats` nodes on one
+/// nats-server (started once per test run), sharing the data folder so they share the TLS key. <see cref="Address"/>
+/// and <see cref="Port"/> then alternate between the nodes, so users of one test land on different nodes and their
+/// messages cross nodes; kill, stop and restart act on both.
+/// </para>
 /// </summary>
 public sealed partial class ServerProcess : IAsyncDisposable
 {
@@ -14,10 +20,17 @@ public sealed partial class ServerProcess : IAsyncDisposable
     private string[] _extraArgs = [];
     private readonly StringBuilder _log = new();
     private Process? _process;
+    private ServerProcess? _twin;
+    private int _port;
+    private int _turn;
 
     private ServerProcess(string data) => _data = data;
 
-    public int Port { get; private set; }
+    /// <summary>True when the tests run every server as a two-node cluster on NATS (PARLEY_TEST_NATS=1).</summary>
+    public static bool ClusterMode { get; } = Environment.GetEnvironmentVariable("PARLEY_TEST_NATS") == "1";
+
+    /// <summary>The node's port; in cluster mode, each call answers the next node in turn.</summary>
+    public int Port => _twin is null || Interlocked.Increment(ref _turn) % 2 == 1 ? _port : _twin._port;
 
     public string Address => $"127.0.0.1:{Port}";
 
@@ -25,14 +38,14 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public string DataDirectory => _data;
 
-    /// <summary>Everything the server wrote to stderr (its log) since it was last (re)started.</summary>
+    /// <summary>Everything the server wrote to stderr (its log) since it was last (re)started (both nodes' in cluster mode).</summary>
     public string Log
     {
         get
         {
             lock (_log)
             {
-                return _log.ToString();
+                return _log.ToString() + (_twin?.Log ?? string.Empty);
             }
         }
     }
@@ -57,8 +70,21 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public static async Task<ServerProcess> StartAsync(string data, params string[] extraArgs)
     {
+        if (ClusterMode)
+        {
+            var nats = await Cluster.SharedNats.GetAsync();
+            extraArgs = [.. extraArgs, "--nats", nats.Url, "--nats-namespace", Cluster.NatsFixture.NewNamespace()];
+        }
+
         var server = new ServerProcess(data) { _extraArgs = extraArgs };
         await server.LaunchAsync(0, extraArgs);
+        if (ClusterMode)
+        {
+            // Started after the first node made the key, so both serve the same one.
+            server._twin = new ServerProcess(data) { _extraArgs = extraArgs };
+            await server._twin.LaunchAsync(0, extraArgs);
+        }
+
         return server;
     }
 
@@ -67,6 +93,10 @@ public sealed partial class ServerProcess : IAsyncDisposable
     {
         _process!.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
+        if (_twin is not null)
+        {
+            await _twin.KillAsync();
+        }
     }
 
     /// <summary>SIGTERM, then wait for the process to exit by itself.</summary>
@@ -79,13 +109,29 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
         using var deadline = new CancellationTokenSource(Parley.Timeout);
         await _process.WaitForExitAsync(deadline.Token);
+        if (_twin is not null)
+        {
+            await _twin.StopAsync();
+        }
     }
 
     /// <summary>Starts again on the same port and data folder, with the arguments it was started with.</summary>
-    public Task RestartAsync() => LaunchAsync(Port, _extraArgs);
+    public async Task RestartAsync()
+    {
+        await LaunchAsync(_port, _extraArgs);
+        if (_twin is not null)
+        {
+            await _twin.RestartAsync();
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
+        if (_twin is not null)
+        {
+            await _twin.DisposeAsync();
+        }
+
         if (_process is { HasExited: false })
         {
             _process.Kill(entireProcessTree: true);
@@ -115,7 +161,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
             if (ListeningLine().Match(e.Data) is { Success: true } listening)
             {
-                Port = int.Parse(listening.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                _port = int.Parse(listening.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             }
             else if (e.Data.StartsWith("key fingerprint ", StringComparison.Ordinal))
             {
