@@ -63,6 +63,10 @@ internal static class ServeCommand
             DefaultValueFactory = _ => new ServerOptions().FileRetention.TotalDays,
         };
 
+        var files = new Option<string?>("--files")
+        {
+            Description = "Folder for uploaded files (default: DATA/files). In cluster mode, a folder shared by every node lets any node serve any file",
+        };
         var nats = new Option<string?>("--nats")
         {
             Description = "Cluster mode: keep all state in NATS JetStream at nats://HOST:PORT[,nats://HOST:PORT...] instead of SQLite (default: $PARLEY_NATS)",
@@ -82,7 +86,7 @@ internal static class ServeCommand
         var command = new Command("serve", "Run the server (TLS, embedded SQLite store, or a cluster node with --nats). Ctrl+C or SIGTERM stops it cleanly.")
         {
             data, listen, noRegistration, logLevel, maxDevices, maxUnread, rateLimit, rateBurst, maxFile, fileQuota, fileRetention,
-            nats, natsReplicas, natsNamespace,
+            nats, natsReplicas, natsNamespace, files,
         };
         command.SetAction((parse, _) => ErrorReporter.RunAsync(() => RunAsync(
             parse.GetValue(data)!, parse.GetValue(listen)!, !parse.GetValue(noRegistration), parse.GetValue(logLevel),
@@ -93,7 +97,7 @@ internal static class ServeCommand
                 FileQuotaBytesPerUser = parse.GetValue(fileQuota),
                 FileRetention = TimeSpan.FromDays(parse.GetValue(fileRetention)),
             },
-            new ClusterSettings(parse.GetValue(nats), parse.GetValue(natsReplicas), parse.GetValue(natsNamespace)!))));
+            new ClusterSettings(parse.GetValue(nats), parse.GetValue(natsReplicas), parse.GetValue(natsNamespace)!, parse.GetValue(files)))));
         return command;
     }
 
@@ -139,7 +143,7 @@ internal static class ServeCommand
 
         var options = fileLimits with
         {
-            FilesPath = Path.Combine(data, "files"),
+            FilesPath = cluster.Files ?? Path.Combine(data, "files"),
             Listen = endPoint,
             AllowRegistration = allowRegistration,
             MaxDevicesPerUser = maxDevices,

@@ -55,6 +55,7 @@ public sealed class ParleyServer : IAsyncDisposable
         if (presence is not null)
         {
             presence.RemoteChanged = registry.OnRemotePresence;
+            presence.RemoteClose = registry.OnRemoteClose;
         }
 
         var authenticator = new Authenticator(store, Hasher, Throttle, options, Metrics);

@@ -183,6 +183,17 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     public void SetLocal(string user, int devices) => _presence.SetLocal(user, devices);
 
     /// <inheritdoc />
+    public void CloseRemote(string user, string? device, string? exceptDevice, ushort code, string reason) =>
+        _presence.RequestClose(new CloseBody(user, device, exceptDevice, code, reason));
+
+    /// <inheritdoc />
+    public Action<string, string?, string?, ushort, string>? RemoteClose
+    {
+        get => _presence.Close;
+        set => _presence.Close = value;
+    }
+
+    /// <inheritdoc />
     public IReadOnlyDictionary<string, int> Remote() => _presence.Remote;
 
     private async Task ListenLiveAsync(INatsSub<byte[]> subscription)

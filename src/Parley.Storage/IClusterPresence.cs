@@ -17,4 +17,14 @@ public interface IClusterPresence
     /// node (false). One call at a time; it must not block.
     /// </summary>
     Action<string, bool>? RemoteChanged { get; set; }
+
+    /// <summary>
+    /// Asks every other node to close sessions of <paramref name="user"/>: those of <paramref name="device"/> (a
+    /// device logged in again here), or all but <paramref name="exceptDevice"/> when <paramref name="device"/> is null
+    /// (password changed here). <paramref name="code"/> is the protocol error code they are closed with. Never blocks.
+    /// </summary>
+    void CloseRemote(string user, string? device, string? exceptDevice, ushort code, string reason);
+
+    /// <summary>Another node's <see cref="CloseRemote"/>: (user, device, exceptDevice, code, reason).</summary>
+    Action<string, string?, string?, ushort, string>? RemoteClose { get; set; }
 }

@@ -9,9 +9,9 @@ namespace Parley.IntegrationTests;
 /// the same port and data folder, as an operator would after a crash or an upgrade.
 /// <para>
 /// With PARLEY_TEST_NATS=1 every test's server is a cluster instead: two `parley serve --nats` nodes on one
-/// nats-server (started once per test run), sharing the data folder so they share the TLS key. <see cref="Address"/>
-/// and <see cref="Port"/> then alternate between the nodes, so users of one test land on different nodes and their
-/// messages cross nodes; kill, stop and restart act on both.
+/// nats-server (started once per test run), sharing the data folder so they share the TLS key.
+/// <see cref="AddressFor"/> (the CLI's homes) and <see cref="Port"/> (library clients, in turn) spread users over the
+/// nodes, so their messages cross nodes; kill, stop and restart act on both.
 /// </para>
 /// </summary>
 public sealed partial class ServerProcess : IAsyncDisposable
@@ -32,7 +32,15 @@ public sealed partial class ServerProcess : IAsyncDisposable
     /// <summary>The node's port; in cluster mode, each call answers the next node in turn.</summary>
     public int Port => _twin is null || Interlocked.Increment(ref _turn) % 2 == 1 ? _port : _twin._port;
 
-    public string Address => $"127.0.0.1:{Port}";
+    /// <summary>The (first) node's address; stable, so a test that logs in twice meets the same key.</summary>
+    public string Address => $"127.0.0.1:{_port}";
+
+    /// <summary>
+    /// The node a home uses: in cluster mode picked by a stable hash of <paramref name="home"/>, so the users of one
+    /// test spread over both nodes and each home always meets the same node.
+    /// </summary>
+    public string AddressFor(string home) =>
+        _twin is null || (uint)home.Aggregate(17, (h, c) => (h * 31) + c) % 2 == 0 ? Address : _twin.Address;
 
     public string Fingerprint { get; private set; } = string.Empty;
 

@@ -50,6 +50,9 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
         }
 
         metrics.SessionOpened();
+        // The same device may still be online on another node: that one is closed as if it were here.
+        cluster?.CloseRemote(session.User, session.Device, null, (ushort)ErrorCode.Conflict,
+            "this device logged in again elsewhere; this session is closed");
         if (replaced is not null)
         {
             metrics.SessionClosed();
@@ -95,6 +98,25 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
         foreach (var other in others)
         {
             other.Connection.Abort(code, reason);
+        }
+
+        cluster?.CloseRemote(session.User, null, session.Device, (ushort)code, reason);
+    }
+
+    /// <summary>Another node asked to close sessions of a user here (see <see cref="IClusterPresence.CloseRemote"/>).</summary>
+    public void OnRemoteClose(string user, string? device, string? exceptDevice, ushort code, string reason)
+    {
+        List<Session> targets;
+        lock (_lock)
+        {
+            targets = _byUser.TryGetValue(user, out var sessions)
+                ? sessions.Where(s => device is null ? s.Device != exceptDevice : s.Device == device).ToList()
+                : [];
+        }
+
+        foreach (var target in targets)
+        {
+            target.Connection.Abort((ErrorCode)code, reason);
         }
     }
 

@@ -10,6 +10,7 @@ namespace Parley.Storage.Nats.Internal;
 [JsonSerializable(typeof(ReceiptBody))]
 [JsonSerializable(typeof(LiveBody))]
 [JsonSerializable(typeof(PresenceBody))]
+[JsonSerializable(typeof(CloseBody))]
 [JsonSerializable(typeof(Dictionary<string, ulong>))]
 [JsonSerializable(typeof(Dictionary<string, object>))]
 [JsonSerializable(typeof(string))]

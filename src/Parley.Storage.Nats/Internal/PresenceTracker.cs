@@ -25,6 +25,12 @@ internal sealed class PresenceTracker(NatsConnection connection, string subject,
 
     public Action<string, bool>? Changed { get; set; }
 
+    public Action<string, string?, string?, ushort, string>? Close { get; set; }
+
+    /// <summary>Sent on the presence subject, so it stays in order with this node's presence changes.</summary>
+    public void RequestClose(CloseBody close) =>
+        _outbox.Writer.TryWrite(new PresenceBody(node, [], Full: false, Close: close));
+
     public IReadOnlyDictionary<string, int> Remote => Volatile.Read(ref _remote);
 
     public void SetLocal(string user, int devices)
@@ -113,6 +119,12 @@ internal sealed class PresenceTracker(NatsConnection connection, string subject,
                 if (body.Hello)
                 {
                     _outbox.Writer.TryWrite(Full());
+                }
+
+                if (body.Close is { } close)
+                {
+                    Close?.Invoke(close.User, close.Device, close.ExceptDevice, close.Code, close.Reason);
+                    continue;
                 }
 
                 Apply(body);
