@@ -31,6 +31,7 @@ namespace Parley.Storage.Nats;
 public sealed class NatsChatStore : IChatStore, IClusterPresence
 {
     private const int MaxReceiptScan = 10_000;
+    private static readonly TimeSpan AppendRetryWindow = TimeSpan.FromSeconds(30);
     private readonly NatsStoreOptions _options;
     private readonly NatsConnection _connection;
     private readonly NatsJSContext _js;
@@ -39,6 +40,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     private readonly Lock _callbackLock = new();
     private readonly ConcurrentDictionary<string, bool> _knownUsers = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _closing = new();
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _senderOrder = new(StringComparer.Ordinal);
     private INatsKVStore _accounts = null!;
     private INatsKVStore _tokens = null!;
     private INatsKVStore _cursors = null!;
@@ -50,7 +52,9 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     {
         _options = options;
         _connection = connection;
-        _js = new NatsJSContext(connection);
+        // JetStream requests wait longer than the client's default: a Raft round on a loaded machine or during a leader
+        // election can take seconds, and a timed-out publish is retried (idempotently) anyway.
+        _js = new NatsJSContext(connection, new NatsJSOpts(connection.Opts, requestTimeout: TimeSpan.FromSeconds(10)));
         _topology = topology;
     }
 
@@ -358,25 +362,67 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     public async Task RevokeTokensAsync(string user, string? device, CancellationToken cancellationToken = default) =>
         await _tokens.PutAsync(RevokeKey(user, device), _options.Time.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken: cancellationToken).ConfigureAwait(false);
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Appends, retrying for up to <see cref="AppendRetryWindow"/> when NATS fails for a while (a stream leader
+    /// election, a reconnect, a request timeout on a loaded machine). Every step is idempotent — the dedupe record is
+    /// checked first, both publishes carry a Nats-Msg-Id, and a copy already stored is looked for before republishing —
+    /// so a retry never stores twice what an earlier try stored, and the client sees an error only after the window.
+    /// </summary>
     public async Task<AppendResult> AppendAsync(Submission submission, CancellationToken cancellationToken = default)
+    {
+        // One sender's appends run one at a time on this node, in the order they were handed in: the server hands a
+        // connection's SENDs over in order, and a sender's messages must reach both logs in that order (protocol §5,
+        // receipts). Appends of different senders run concurrently.
+        var order = _senderOrder.GetOrAdd(submission.From, static _ => new SemaphoreSlim(1, 1));
+        await order.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var started = _options.Time.GetTimestamp();
+            var backoff = TimeSpan.FromMilliseconds(100);
+            while (true)
+            {
+                try
+                {
+                    return await AppendOnceAsync(submission, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is NatsException or TimeoutException
+                    && !cancellationToken.IsCancellationRequested && _options.Time.GetElapsedTime(started) < AppendRetryWindow)
+                {
+                    await Task.Delay(backoff, _options.Time, cancellationToken).ConfigureAwait(false);
+                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+                }
+            }
+        }
+        finally
+        {
+            order.Release();
+        }
+    }
+
+    private async Task<AppendResult> AppendOnceAsync(Submission submission, CancellationToken cancellationToken)
     {
         var digest = Convert.ToBase64String(Keys.Digest(submission));
         var submitKey = Keys.Hex(submission.From) + "." + submission.Id;
-        var known = await GetSubmitAsync(submitKey, cancellationToken).ConfigureAwait(false);
+        var isBot = submission.AutoReply is not null;
+        var selfNote = submission.To == submission.From;
+        // The three checks are independent reads: asked at once, they cost one round trip instead of three.
+        var knownTask = GetSubmitAsync(submitKey, cancellationToken);
+        var existsTask = UserExistsAsync(submission.To, cancellationToken);
+        var fullTask = isBot ? Task.FromResult(false) : IsQueueFullAsync(submission.To, cancellationToken);
+        await Task.WhenAll(knownTask, existsTask, fullTask.ContinueWith(static _ => { }, CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)).ConfigureAwait(false);
+        var known = await knownTask.ConfigureAwait(false);
         if (known is not null)
         {
             return await AnswerKnownAsync(known, digest, cancellationToken).ConfigureAwait(false);
         }
 
-        if (!await UserExistsAsync(submission.To, cancellationToken).ConfigureAwait(false))
+        if (!await existsTask.ConfigureAwait(false))
         {
             return new AppendResult(AppendStatus.UnknownRecipient, 0, 0);
         }
 
-        var isBot = submission.AutoReply is not null;
-        var selfNote = submission.To == submission.From;
-        if (!isBot && await IsQueueFullAsync(submission.To, cancellationToken).ConfigureAwait(false))
+        if (await fullTask.ConfigureAwait(false))
         {
             return new AppendResult(AppendStatus.QueueFull, 0, 0);
         }
