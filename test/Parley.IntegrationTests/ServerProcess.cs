@@ -184,6 +184,11 @@ public sealed partial class ServerProcess : IAsyncDisposable
                 lock (_log)
                 {
                     _log.AppendLine(e.Data);
+                    // PARLEY_TEST_SERVER_LOG=FILE keeps every server's log, for a failure whose test does not print it.
+                    if (Environment.GetEnvironmentVariable("PARLEY_TEST_SERVER_LOG") is { Length: > 0 } file)
+                    {
+                        File.AppendAllText(file, e.Data + Environment.NewLine);
+                    }
                 }
             }
         };
