@@ -747,7 +747,12 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
         var ack = await _js.PublishAsync(_topology.LogSubject(owner), JsonSerializer.SerializeToUtf8Bytes(body, JsonContext.Default.EntryBody),
             opts: new NatsJSPubOpts { MsgId = Keys.MsgId(sender, id, owner), RetryAttempts = 20, RetryWaitBetweenAttempts = TimeSpan.FromMilliseconds(250) },
             cancellationToken: cancellationToken).ConfigureAwait(false);
-        ack.EnsureSuccess();
+        // Not EnsureSuccess: it throws on a duplicate, which here is the answer wanted (the copy is already stored).
+        if (ack.Error is { } error)
+        {
+            throw new NatsJSApiException(error);
+        }
+
         if (ack.Duplicate && await GetBySeqAsync(ack.Seq, cancellationToken).ConfigureAwait(false) is { } first)
         {
             return first;
