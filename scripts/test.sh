@@ -6,13 +6,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: tmux drives the full-screen chat client on a real pty (test/.../Terminal);
-# python3 runs the design note's own client against the seed-compat listener (test/.../SeedCompat).
+# python3 runs the design note's own client against the seed-compat listener (test/.../SeedCompat);
+# nats-server is started by the cluster tests on loopback (test/Parley.IntegrationTests/Cluster), one per test class.
 need_apt=()
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need_apt+=(nats-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    # The package may start a system nats-server on the default port; the tests start their own, so stop it.
+    if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nats-server 2>/dev/null; then
+      systemctl disable --now nats-server >/dev/null 2>&1 || true
+    fi
   else
     echo "test.sh: please install: ${need_apt[*]}" >&2
   fi

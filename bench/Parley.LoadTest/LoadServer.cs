@@ -4,6 +4,7 @@ using Parley.Client;
 using Parley.Security;
 using Parley.Server;
 using Parley.Storage;
+using Parley.Storage.Nats;
 using Parley.Storage.Sqlite;
 
 namespace Parley.LoadTest;
@@ -17,10 +18,13 @@ namespace Parley.LoadTest;
 internal sealed class LoadServer : IAsyncDisposable
 {
     private readonly X509Certificate2 _certificate;
-    private readonly SqliteChatStore _store;
+    private readonly IChatStore _store;
     private readonly ParleyServer _server;
 
-    private LoadServer(string directory, X509Certificate2 certificate, SqliteChatStore store, ParleyServer server)
+    /// <summary>Cluster mode (--nats): a second node on its own store connection, where the recipient connects.</summary>
+    private (IChatStore Store, ParleyServer Server)? _second;
+
+    private LoadServer(string directory, X509Certificate2 certificate, IChatStore store, ParleyServer server)
     {
         Directory = directory;
         _certificate = certificate;
@@ -38,10 +42,24 @@ internal sealed class LoadServer : IAsyncDisposable
         var directory = Path.Combine(Path.GetTempPath(), "parley-load-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
         var certificate = ServerCertificate.LoadOrCreate(directory);
-        var store = SqliteChatStore.Open(new SqliteStoreOptions(Path.Combine(directory, "parley.db"))
+        var limits = new StoreLimits { MaxUnacknowledgedPerUser = options.MaxUnacknowledged };
+        var ns = "bench" + Guid.NewGuid().ToString("N")[..10];
+        async Task<IChatStore> OpenStoreAsync() => options.Nats is null
+            ? SqliteChatStore.Open(new SqliteStoreOptions(Path.Combine(directory, "parley.db")) { Limits = limits })
+            : await NatsChatStore.OpenAsync(new NatsStoreOptions { Urls = options.Nats.Split(','), Namespace = ns, Limits = limits }, cancellationToken);
+        var store = await OpenStoreAsync();
+        var result = new LoadServer(directory, certificate, store, await StartNodeAsync(store, certificate, cancellationToken));
+        if (options.Nats is not null)
         {
-            Limits = new StoreLimits { MaxUnacknowledgedPerUser = options.MaxUnacknowledged },
-        });
+            var second = await OpenStoreAsync();
+            result._second = (second, await StartNodeAsync(second, certificate, cancellationToken));
+        }
+
+        return result;
+    }
+
+    private static async Task<ParleyServer> StartNodeAsync(IChatStore store, X509Certificate2 certificate, CancellationToken cancellationToken)
+    {
         // Production Argon2id parameters: only the two registrations and one login pay them, not the messages.
         var server = new ParleyServer(new ServerOptions
         {
@@ -53,8 +71,15 @@ internal sealed class LoadServer : IAsyncDisposable
         }, store, certificate,
             loggerFactory: null, hasher: new PasswordHasher(PasswordHashOptions.Default));
         await server.StartAsync(cancellationToken);
-        return new LoadServer(directory, certificate, store, server);
+        return server;
     }
+
+    /// <summary>Where the recipient connects: the second node in cluster mode (so messages cross nodes), else the only one.</summary>
+    public Task<ParleyConnection> ConnectRecipientAsync(CancellationToken cancellationToken) =>
+        _second is { } second
+            ? ParleyConnection.ConnectAsync(new ServerAddress("127.0.0.1", second.Server.LocalEndPoint.Port), ServerTrust.ExactKey(second.Server.Fingerprint!),
+                cancellationToken: cancellationToken)
+            : ConnectAsync(cancellationToken);
 
     /// <summary>A new connection, TLS-pinned to this server's key, past HELLO/WELCOME.</summary>
     public Task<ParleyConnection> ConnectAsync(CancellationToken cancellationToken) =>
@@ -77,6 +102,12 @@ internal sealed class LoadServer : IAsyncDisposable
         }
 
         await _store.DisposeAsync();
+        if (_second is { } second)
+        {
+            await second.Server.DisposeAsync();
+            await second.Store.DisposeAsync();
+        }
+
         _certificate.Dispose();
         try
         {

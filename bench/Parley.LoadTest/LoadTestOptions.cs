@@ -42,6 +42,12 @@ internal sealed record LoadTestOptions
     /// </summary>
     public int MaxUnacknowledged { get; init; } = 1_000_000;
 
+    /// <summary>
+    /// Cluster mode: the store is NATS JetStream at these URLs instead of SQLite, and (c)'s recipient is on a second
+    /// in-process node, so each message crosses nodes. Null: the embedded SQLite store (docs/performance.md).
+    /// </summary>
+    public string? Nats { get; init; }
+
     public const string Usage = """
         Parley load test: an in-process server (TLS, SQLite WAL synchronous=FULL) and two clients over loopback.
 
@@ -55,6 +61,7 @@ internal sealed record LoadTestOptions
           --repeat R             independent rounds (fresh store and server each); medians are reported [1]
           --timeout SECONDS      abort the whole run after this long [300]
           --max-unacknowledged N store quota per recipient (server default 10000) [1000000]
+          --nats URL[,URL]       cluster mode: NATS JetStream store, (c)'s recipient on a second node [off: SQLite]
         """;
 
     /// <summary>Parses <c>--name value</c> pairs. Returns null and prints why when they are not understood.</summary>
@@ -67,6 +74,12 @@ internal sealed record LoadTestOptions
             {
                 errors.WriteLine(Usage);
                 return null;
+            }
+
+            if (args[i] == "--nats" && i + 1 < args.Length)
+            {
+                options = options with { Nats = args[++i] };
+                continue;
             }
 
             if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < 0)

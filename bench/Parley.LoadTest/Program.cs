@@ -20,7 +20,9 @@ Console.WriteLine($"# Parley load test, {DateTimeOffset.UtcNow.ToString("yyyy-MM
 Console.WriteLine();
 Console.WriteLine($"- Machine: {MachineInfo.Describe()}");
 Console.WriteLine($"- Load average at start: {MachineInfo.LoadAverage}");
-Console.WriteLine($"- Durability: {Report.FsyncPolicy} (one writer thread, up to 512 operations per transaction; SEND_OK only after the commit)");
+Console.WriteLine(options.Nats is null
+    ? $"- Durability: {Report.FsyncPolicy} (one writer thread, up to 512 operations per transaction; SEND_OK only after the commit)"
+    : $"- Cluster mode: NATS JetStream at {options.Nats} (SEND_OK after the PubAcks of both copies; nats-server's default lazy fsync); (c)'s recipient on a second node; CPU counts this process only, not nats-server");
 Console.WriteLine($"- Server in-process on 127.0.0.1, TLS with the key pinned; client library ParleyConnection; text {options.TextBytes} bytes; " +
     $"{options.WarmupMessages} warm-up messages per round; store quota {options.MaxUnacknowledged:N0} unacknowledged per recipient");
 Console.WriteLine();
@@ -56,7 +58,7 @@ try
         }
 
         rounds.Add(results);
-        Console.WriteLine($"## Round {round} of {options.Repeat} (TLS {sender.TlsProtocol}, store {server.DatabasePath})");
+        Console.WriteLine($"## Round {round} of {options.Repeat} (TLS {sender.TlsProtocol}, store {(options.Nats is null ? server.DatabasePath : "NATS " + options.Nats)})");
         Console.WriteLine();
         Console.WriteLine(Report.Table(results));
     }

@@ -70,7 +70,7 @@ internal static class Scenarios
         CancellationToken cancellationToken)
     {
         var count = options.EndToEndMessages;
-        await using var recipient = await server.ConnectAsync(cancellationToken);
+        await using var recipient = await server.ConnectRecipientAsync(cancellationToken);
         var auth = await recipient.LoginAsync(Recipient, Password, RecipientDevice, cancellationToken);
         // From the current head: what (a) and (b) left in the log is not part of this measurement.
         await recipient.SyncAsync(auth.Head, cancellationToken);

@@ -46,10 +46,11 @@ internal static class AccountCommands
         {
             using var signal = new ShutdownSignal();
             var home = DeviceHome.Resolve(parse.GetValue(CliOptions.Home));
-            var server = ServerAddress.Parse(parse.GetValue(CliOptions.Server)!);
+            var servers = ServerList.Parse(parse.GetValue(CliOptions.Server)!);
+            var server = servers[0];
             var password = PasswordInput.Read(parse.GetValue(CliOptions.PasswordStdin), confirm: register);
             var pinnedBefore = home.KnownServers.Lookup(server.ToString());
-            var profile = await DeviceSession.LoginAsync(home, server, parse.GetValue(CliOptions.User)!, password, register,
+            var profile = await DeviceSession.LoginAsync(home, servers, parse.GetValue(CliOptions.User)!, password, register,
                 parse.GetValue(CliOptions.AcceptNewServerKey), signal.Token).ConfigureAwait(false);
             if (pinnedBefore is null)
             {

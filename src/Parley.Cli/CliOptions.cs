@@ -13,7 +13,7 @@ internal static class CliOptions
 
     public static readonly Option<string> Server = new("--server")
     {
-        Description = "Server address, HOST:PORT",
+        Description = "Server address, HOST:PORT; for a cluster, several nodes HOST:PORT,HOST:PORT tried in order",
         Required = true,
     };
 

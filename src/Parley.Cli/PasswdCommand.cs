@@ -29,8 +29,8 @@ internal static class PasswdCommand
             }
 
             // Every token was revoked, this home's interactive device's too: log it in again with the new password.
-            await using (var connection = await ParleyConnection.ConnectAsync(ServerAddress.Parse(profile.Server),
-                ServerTrust.Pinned(home.KnownServers, acceptNew: false), cancellationToken: signal.Token).ConfigureAwait(false))
+            await using (var connection = await ServerList.ConnectAsync(ServerList.Parse(profile.Server),
+                ServerTrust.Pinned(home.KnownServers, acceptNew: false), signal.Token).ConfigureAwait(false))
             {
                 var ok = await connection.LoginAsync(profile.User, replacement, DeviceHome.DeviceFor(profile, DeviceRole.Interactive), signal.Token).ConfigureAwait(false);
                 home.SaveToken(DeviceRole.Interactive, ok.Token);

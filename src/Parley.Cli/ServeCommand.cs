@@ -3,11 +3,16 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using Parley.Security;
 using Parley.Server;
+using Parley.Storage;
+using Parley.Storage.Nats;
 using Parley.Storage.Sqlite;
 
 namespace Parley.Cli;
 
-/// <summary>`parley serve`: the server on its embedded SQLite store.</summary>
+/// <summary>
+/// `parley serve`: the server on its embedded SQLite store, or with --nats one node of a cluster whose state lives in
+/// NATS JetStream (docs/topology.md). The data folder then keeps only the node's TLS key and uploaded files.
+/// </summary>
 internal static class ServeCommand
 {
     public static Command Create()
@@ -97,10 +102,31 @@ internal static class ServeCommand
             DefaultValueFactory = _ => new ServerOptions().LoadLogInterval.TotalSeconds,
         };
 
-        var command = new Command("serve", "Run the server (TLS, embedded SQLite store). Ctrl+C or SIGTERM stops it cleanly.")
+        var files = new Option<string?>("--files")
+        {
+            Description = "Folder for uploaded files (default: DATA/files). In cluster mode, a folder shared by every node lets any node serve any file",
+        };
+        var nats = new Option<string?>("--nats")
+        {
+            Description = "Cluster mode: keep all state in NATS JetStream at nats://HOST:PORT[,nats://HOST:PORT...] instead of SQLite (default: $PARLEY_NATS)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PARLEY_NATS"),
+        };
+        var natsReplicas = new Option<int>("--nats-replicas")
+        {
+            Description = "Replicas of each NATS stream and bucket (0: 3 in a NATS cluster, 1 on a single NATS server)",
+            DefaultValueFactory = _ => 0,
+        };
+        var natsNamespace = new Option<string>("--nats-namespace")
+        {
+            Description = "Prefix of Parley's streams, buckets and subjects in NATS; every node of one cluster uses the same (default: $PARLEY_NATS_NAMESPACE or parley)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("PARLEY_NATS_NAMESPACE") ?? "parley",
+        };
+
+        var command = new Command("serve", "Run the server (TLS, embedded SQLite store, or a cluster node with --nats). Ctrl+C or SIGTERM stops it cleanly.")
         {
             data, listen, noRegistration, logLevel, maxDevices, maxUnread, rateLimit, rateBurst, maxFile, fileQuota, fileRetention,
             maxConnections, maxPerAddress, maxUnauthenticated, seedCompat, heartbeat, missed, loadLog,
+            nats, natsReplicas, natsNamespace, files,
         };
         command.SetAction((parse, _) => ErrorReporter.RunAsync(() => RunAsync(
             parse.GetValue(data)!, parse.GetValue(listen)!, !parse.GetValue(noRegistration), parse.GetValue(logLevel),
@@ -117,12 +143,13 @@ internal static class ServeCommand
                 DirectoryHeartbeatInterval = Positive(parse.GetValue(heartbeat), "--directory-heartbeat-interval"),
                 DirectoryMissedHeartbeats = Math.Max(1, parse.GetValue(missed)),
                 LoadLogInterval = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(loadLog))),
-            })));
+            },
+            new ClusterSettings(parse.GetValue(nats), parse.GetValue(natsReplicas), parse.GetValue(natsNamespace)!, parse.GetValue(files)))));
         return command;
     }
 
     private static async Task<int> RunAsync(string data, string listen, bool allowRegistration, LogLevel level, int maxDevices, int maxUnread,
-        int rateLimit, int rateBurst, ServerOptions fileLimits)
+        int rateLimit, int rateBurst, ServerOptions fileLimits, ClusterSettings cluster)
     {
         using var signal = new ShutdownSignal();
         var endPoint = ParseEndPoint(listen);
@@ -133,13 +160,37 @@ internal static class ServeCommand
             .AddSimpleConsole(console => { console.SingleLine = true; console.TimestampFormat = "HH:mm:ss "; })
             .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace) // stdout is for the two lines scripts read
             .AddFilter(null, level));
-        var store = SqliteChatStore.Open(new SqliteStoreOptions(Path.Combine(data, "parley.db"))
+        var limits = new StoreLimits { MaxUnacknowledgedPerUser = maxUnread };
+        IChatStore store;
+        if (string.IsNullOrWhiteSpace(cluster.Urls))
         {
-            Limits = new Storage.StoreLimits { MaxUnacknowledgedPerUser = maxUnread },
-        });
+            store = SqliteChatStore.Open(new SqliteStoreOptions(Path.Combine(data, "parley.db")) { Limits = limits });
+        }
+        else
+        {
+            NatsChatStore natsStore;
+            try
+            {
+                natsStore = await NatsChatStore.OpenAsync(new NatsStoreOptions
+                {
+                    Urls = cluster.Urls.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                    Replicas = cluster.Replicas,
+                    Namespace = cluster.Namespace,
+                    Limits = limits,
+                }, signal.Token).ConfigureAwait(false);
+            }
+            catch (NatsStoreException exception)
+            {
+                throw new UserError(exception.Message, exception);
+            }
+
+            Console.Error.WriteLine($"parley: cluster mode on NATS {natsStore.ConnectedServer}, {natsStore.Replicas} replica(s), namespace {cluster.Namespace}");
+            store = natsStore;
+        }
+
         var options = fileLimits with
         {
-            FilesPath = Path.Combine(data, "files"),
+            FilesPath = cluster.Files ?? Path.Combine(data, "files"),
             Listen = endPoint,
             AllowRegistration = allowRegistration,
             MaxDevicesPerUser = maxDevices,

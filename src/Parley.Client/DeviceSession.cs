@@ -18,6 +18,12 @@ public sealed class DeviceSession : IAsyncDisposable
     private TaskCompletionSource<ParleyConnection> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ParleyConnection? _connection;
 
+    /// <summary>
+    /// The (sender, id) of the entries shown lately. A log may hold one message twice when a cluster's stream leader
+    /// died between storing a copy and acknowledging it (docs/topology.md); the second copy is then not shown.
+    /// </summary>
+    private readonly RecentIds _recent = new(4096);
+
     private DeviceSession(DeviceHome home, DeviceRole role, DeviceProfile profile, FileStream homeLock)
     {
         _home = home;
@@ -61,25 +67,50 @@ public sealed class DeviceSession : IAsyncDisposable
     /// Registers or logs in with a password, pins the server key (only when <paramref name="acceptNewServerKey"/> and
     /// none is pinned yet), and stores the profile and a token for each role of the home.
     /// </summary>
-    public static async Task<DeviceProfile> LoginAsync(DeviceHome home, ServerAddress server, string user, string password,
+    public static Task<DeviceProfile> LoginAsync(DeviceHome home, ServerAddress server, string user, string password,
+        bool register, bool acceptNewServerKey, CancellationToken cancellationToken = default) =>
+        LoginAsync(home, [server], user, password, register, acceptNewServerKey, cancellationToken);
+
+    /// <summary>
+    /// As above, for the nodes of a cluster: logs in on the first that answers, and with
+    /// <paramref name="acceptNewServerKey"/> also pins the keys of the others it can reach, so a later failover to
+    /// them is not refused as an unknown server.
+    /// </summary>
+    public static async Task<DeviceProfile> LoginAsync(DeviceHome home, IReadOnlyList<ServerAddress> servers, string user, string password,
         bool register, bool acceptNewServerKey, CancellationToken cancellationToken = default)
     {
         home.EnsureExists();
         var previous = home.LoadProfile();
-        var sameAccount = previous is not null && previous.Server == server.ToString() && Names.TryNormalizeUser(user, out var normalized) && previous.User == normalized;
+        var serverText = ServerList.Format(servers);
+        var sameAccount = previous is not null && previous.Server == serverText && Names.TryNormalizeUser(user, out var normalized) && previous.User == normalized;
         var device = sameAccount ? previous!.Device : DeviceHome.NewDeviceId();
         var trust = ServerTrust.Pinned(home.KnownServers, acceptNewServerKey);
         AuthOkFrame interactive;
-        await using (var connection = await ParleyConnection.ConnectAsync(server, trust, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await using (var connection = await ServerList.ConnectAsync(servers, trust, cancellationToken).ConfigureAwait(false))
         {
             interactive = register
                 ? await connection.RegisterAsync(user, password, device, cancellationToken).ConfigureAwait(false)
                 : await connection.LoginAsync(user, password, device, cancellationToken).ConfigureAwait(false);
         }
 
-        var profile = new DeviceProfile(server.ToString(), interactive.User, device);
+        if (acceptNewServerKey && servers.Count > 1)
+        {
+            foreach (var other in servers)
+            {
+                try
+                {
+                    await using var pin = await ParleyConnection.ConnectAsync(other, trust, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is SocketException or IOException or TimeoutException)
+                {
+                    // down now: pinned on first use later only with --accept-new-server-key
+                }
+            }
+        }
+
+        var profile = new DeviceProfile(serverText, interactive.User, device);
         home.SaveToken(DeviceRole.Interactive, interactive.Token);
-        await using (var connection = await ParleyConnection.ConnectAsync(server, ServerTrust.Pinned(home.KnownServers, false), cancellationToken: cancellationToken).ConfigureAwait(false))
+        await using (var connection = await ServerList.ConnectAsync(servers, ServerTrust.Pinned(home.KnownServers, false), cancellationToken).ConfigureAwait(false))
         {
             var oneShot = await connection.LoginAsync(interactive.User, password, DeviceHome.DeviceFor(profile, DeviceRole.OneShot), cancellationToken).ConfigureAwait(false);
             home.SaveToken(DeviceRole.OneShot, oneShot.Token);
@@ -98,8 +129,8 @@ public sealed class DeviceSession : IAsyncDisposable
     public async Task<ParleyConnection> ConnectAsync(CancellationToken cancellationToken = default)
     {
         var token = _home.LoadToken(_role) ?? throw new NotLoggedInException();
-        var connection = await ParleyConnection.ConnectAsync(ServerAddress.Parse(Profile.Server), ServerTrust.Pinned(_home.KnownServers, false),
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+        var connection = await ServerList.ConnectAsync(ServerList.Parse(Profile.Server), ServerTrust.Pinned(_home.KnownServers, false),
+            cancellationToken).ConfigureAwait(false);
         try
         {
             var ok = await connection.ResumeAsync(Profile.User, token, Device, cancellationToken).ConfigureAwait(false);
@@ -197,7 +228,11 @@ public sealed class DeviceSession : IAsyncDisposable
                     case MessageEvent { Message: var message } entry:
                         if (message.Sequence > Cursor)
                         {
-                            await onEntry(entry).ConfigureAwait(false);
+                            if (_recent.Add((message.From, message.Id)))
+                            {
+                                await onEntry(entry).ConfigureAwait(false);
+                            }
+
                             Cursor = message.Sequence;
                         }
 

@@ -52,7 +52,14 @@ public sealed class ParleyServer : IAsyncDisposable
         Metrics = new ServerMetrics();
         Hasher = hasher ?? new PasswordHasher(new PasswordHashOptions());
         Throttle = throttle ?? new LoginThrottle(new LoginThrottleOptions(), options.Time);
-        var registry = new SessionRegistry(options, Metrics);
+        var presence = store as IClusterPresence;
+        var registry = new SessionRegistry(options, Metrics, presence);
+        if (presence is not null)
+        {
+            presence.RemoteChanged = registry.OnRemotePresence;
+            presence.RemoteClose = registry.OnRemoteClose;
+        }
+
         var authenticator = new Authenticator(store, Hasher, Throttle, options, Metrics);
         _limiter = new ConnectionLimiter(options);
         var blobs = options.FilesPath is null ? null : new Files.BlobStore(options.FilesPath, options);

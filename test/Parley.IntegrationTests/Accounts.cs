@@ -7,13 +7,13 @@ public static class Accounts
 
     public static async Task RegisterAsync(ServerProcess server, string home, string user)
     {
-        var result = await Parley.As(home, Password + "\n", "register", "--server", server.Address, "--user", user, "--password-stdin", "--accept-new-server-key");
+        var result = await Parley.As(home, Password + "\n", "register", "--server", server.AddressFor(home), "--user", user, "--password-stdin", "--accept-new-server-key");
         Assert.True(result.ExitCode == 0, result.ToString());
     }
 
     public static async Task LoginAsync(ServerProcess server, string home, string user)
     {
-        var result = await Parley.As(home, Password + "\n", "login", "--server", server.Address, "--user", user, "--password-stdin", "--accept-new-server-key");
+        var result = await Parley.As(home, Password + "\n", "login", "--server", server.AddressFor(home), "--user", user, "--password-stdin", "--accept-new-server-key");
         Assert.True(result.ExitCode == 0, result.ToString());
     }
 }

@@ -7,6 +7,12 @@ namespace Parley.IntegrationTests;
 /// <summary>
 /// A real `parley serve` process on 127.0.0.1. It starts on a free port; <see cref="RestartAsync"/> starts it again on
 /// the same port and data folder, as an operator would after a crash or an upgrade.
+/// <para>
+/// With PARLEY_TEST_NATS=1 every test's server is a cluster instead: two `parley serve --nats` nodes on one
+/// nats-server (started once per test run), sharing the data folder so they share the TLS key.
+/// <see cref="AddressFor"/> (the CLI's homes) and <see cref="Port"/> (library clients, in turn) spread users over the
+/// nodes, so their messages cross nodes; kill, stop and restart act on both.
+/// </para>
 /// </summary>
 public sealed partial class ServerProcess : IAsyncDisposable
 {
@@ -14,12 +20,27 @@ public sealed partial class ServerProcess : IAsyncDisposable
     private string[] _extraArgs = [];
     private readonly StringBuilder _log = new();
     private Process? _process;
+    private ServerProcess? _twin;
+    private int _port;
+    private int _turn;
 
     private ServerProcess(string data) => _data = data;
 
-    public int Port { get; private set; }
+    /// <summary>True when the tests run every server as a two-node cluster on NATS (PARLEY_TEST_NATS=1).</summary>
+    public static bool ClusterMode { get; } = Environment.GetEnvironmentVariable("PARLEY_TEST_NATS") == "1";
 
-    public string Address => $"127.0.0.1:{Port}";
+    /// <summary>The node's port; in cluster mode, each call answers the next node in turn.</summary>
+    public int Port => _twin is null || Interlocked.Increment(ref _turn) % 2 == 1 ? _port : _twin._port;
+
+    /// <summary>The (first) node's address; stable, so a test that logs in twice meets the same key.</summary>
+    public string Address => $"127.0.0.1:{_port}";
+
+    /// <summary>
+    /// The node a home uses: in cluster mode picked by a stable hash of <paramref name="home"/>, so the users of one
+    /// test spread over both nodes and each home always meets the same node.
+    /// </summary>
+    public string AddressFor(string home) =>
+        _twin is null || (uint)home.Aggregate(17, (h, c) => (h * 31) + c) % 2 == 0 ? Address : _twin.Address;
 
     /// <summary>The port of the listener for the note's old client, when started with --seed-compat (else 0).</summary>
     public int SeedCompatPort { get; private set; }
@@ -28,14 +49,14 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public string DataDirectory => _data;
 
-    /// <summary>Everything the server wrote to stderr (its log) since it was last (re)started.</summary>
+    /// <summary>Everything the server wrote to stderr (its log) since it was last (re)started (both nodes' in cluster mode).</summary>
     public string Log
     {
         get
         {
             lock (_log)
             {
-                return _log.ToString();
+                return _log.ToString() + (_twin?.Log ?? string.Empty);
             }
         }
     }
@@ -60,8 +81,21 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public static async Task<ServerProcess> StartAsync(string data, params string[] extraArgs)
     {
+        if (ClusterMode)
+        {
+            var nats = await Cluster.SharedNats.GetAsync();
+            extraArgs = [.. extraArgs, "--nats", nats.Url, "--nats-namespace", Cluster.NatsFixture.NewNamespace()];
+        }
+
         var server = new ServerProcess(data) { _extraArgs = extraArgs };
         await server.LaunchAsync(0, extraArgs);
+        if (ClusterMode)
+        {
+            // Started after the first node made the key, so both serve the same one.
+            server._twin = new ServerProcess(data) { _extraArgs = extraArgs };
+            await server._twin.LaunchAsync(0, extraArgs);
+        }
+
         return server;
     }
 
@@ -70,6 +104,10 @@ public sealed partial class ServerProcess : IAsyncDisposable
     {
         _process!.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
+        if (_twin is not null)
+        {
+            await _twin.KillAsync();
+        }
     }
 
     /// <summary>SIGTERM, then wait for the process to exit by itself.</summary>
@@ -82,13 +120,29 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
         using var deadline = new CancellationTokenSource(Parley.Timeout);
         await _process.WaitForExitAsync(deadline.Token);
+        if (_twin is not null)
+        {
+            await _twin.StopAsync();
+        }
     }
 
     /// <summary>Starts again on the same port and data folder, with the arguments it was started with.</summary>
-    public Task RestartAsync() => LaunchAsync(Port, _extraArgs);
+    public async Task RestartAsync()
+    {
+        await LaunchAsync(_port, _extraArgs);
+        if (_twin is not null)
+        {
+            await _twin.RestartAsync();
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
+        if (_twin is not null)
+        {
+            await _twin.DisposeAsync();
+        }
+
         if (_process is { HasExited: false })
         {
             _process.Kill(entireProcessTree: true);
@@ -118,7 +172,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
             if (ListeningLine().Match(e.Data) is { Success: true } listening)
             {
-                Port = int.Parse(listening.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                _port = int.Parse(listening.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             }
             else if (SeedCompatLine().Match(e.Data) is { Success: true } seed)
             {
@@ -137,6 +191,11 @@ public sealed partial class ServerProcess : IAsyncDisposable
                 lock (_log)
                 {
                     _log.AppendLine(e.Data);
+                    // PARLEY_TEST_SERVER_LOG=FILE keeps every server's log, for a failure whose test does not print it.
+                    if (Environment.GetEnvironmentVariable("PARLEY_TEST_SERVER_LOG") is { Length: > 0 } file)
+                    {
+                        File.AppendAllText(file, e.Data + Environment.NewLine);
+                    }
                 }
             }
         };

@@ -47,7 +47,35 @@ internal sealed class BlobStore
 
     public string Folder => _folder;
 
-    public BlobRecord? Find(MessageId id) => _records.TryGetValue(id, out var record) ? record : null;
+    /// <summary>
+    /// The record of <paramref name="id"/>. One not known here, or known but not complete, is read again from its
+    /// metadata file: in cluster mode several nodes may share the files folder (`serve --files` on shared storage),
+    /// and another node may have received or finished the upload. With one node the file is never there when the
+    /// record is unknown, so this costs one failed open for unknown ids only.
+    /// </summary>
+    public BlobRecord? Find(MessageId id)
+    {
+        if (_records.TryGetValue(id, out var record) && (record.Complete || _active.ContainsKey(id)))
+        {
+            return record;
+        }
+
+        try
+        {
+            var stored = JsonSerializer.Deserialize<BlobRecord>(File.ReadAllText(MetaPath(id)));
+            if (stored is not null && stored.Id == id.ToString())
+            {
+                _records[id] = stored;
+                return stored;
+            }
+        }
+        catch (Exception exception) when (exception is JsonException or IOException or UnauthorizedAccessException)
+        {
+            // not there (or being written by another node): what this node knows
+        }
+
+        return record;
+    }
 
     public string BlobPath(MessageId id) => Path.Combine(_folder, id.ToString());
 

@@ -6,9 +6,10 @@ namespace Parley.Server.Sessions;
 
 /// <summary>
 /// Who is online: the sessions of each user, at most one per device. Routes committed log entries to the sessions
-/// of their owner, replaces a device's older session, and tells everyone when a user comes or goes.
+/// of their owner, replaces a device's older session, and tells everyone when a user comes or goes. With a
+/// <paramref name="cluster"/> presence (cluster mode), a user counts as online while any node has one of their devices.
 /// </summary>
-internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metrics)
+internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metrics, IClusterPresence? cluster = null)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, List<Session>> _byUser = new(StringComparer.Ordinal);
@@ -42,14 +43,19 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
             }
 
             sessions.Add(session);
-            if (cameOnline)
+            if (cameOnline && !OnlineElsewhere(session.User))
             {
                 // Inside the lock, so that an online and an offline of one user reach others in the order they happened.
                 BroadcastLocked(new PresenceFrame(session.User, true), session.User);
             }
+
+            cluster?.SetLocal(session.User, sessions.Count);
         }
 
         metrics.SessionOpened();
+        // The same device may still be online on another node: that one is closed as if it were here.
+        cluster?.CloseRemote(session.User, session.Device, null, (ushort)ErrorCode.Conflict,
+            "this device logged in again elsewhere; this session is closed");
         if (replaced is not null)
         {
             metrics.SessionClosed();
@@ -71,8 +77,13 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
             if (sessions.Count == 0)
             {
                 _byUser.Remove(session.User);
-                BroadcastLocked(new PresenceFrame(session.User, false), session.User);
+                if (!OnlineElsewhere(session.User))
+                {
+                    BroadcastLocked(new PresenceFrame(session.User, false), session.User);
+                }
             }
+
+            cluster?.SetLocal(session.User, sessions.Count);
         }
 
         metrics.SessionClosed();
@@ -127,6 +138,25 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
         {
             other.Connection.Abort(code, reason);
         }
+
+        cluster?.CloseRemote(session.User, null, session.Device, (ushort)code, reason);
+    }
+
+    /// <summary>Another node asked to close sessions of a user here (see <see cref="IClusterPresence.CloseRemote"/>).</summary>
+    public void OnRemoteClose(string user, string? device, string? exceptDevice, ushort code, string reason)
+    {
+        List<Session> targets;
+        lock (_lock)
+        {
+            targets = _byUser.TryGetValue(user, out var sessions)
+                ? sessions.Where(s => device is null ? s.Device != exceptDevice : s.Device == device).ToList()
+                : [];
+        }
+
+        foreach (var target in targets)
+        {
+            target.Connection.Abort((ErrorCode)code, reason);
+        }
     }
 
     /// <summary>The router: hands each committed entry to the online sessions of its owner. Runs on the store's writer thread.</summary>
@@ -173,19 +203,48 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
         }
     }
 
-    /// <summary>The users online now, at most <paramref name="max"/>, in name order.</summary>
+    /// <summary>The users online now (on any node in cluster mode), at most <paramref name="max"/>, in name order.</summary>
     public IReadOnlyList<OnlineUser> Online(int max)
     {
+        var remote = cluster?.Remote() ?? new Dictionary<string, int>();
         lock (_lock)
         {
             // Guests are listed under their "~name", which is how WHO marks them as guests.
-            return _byUser.Select(pair => new OnlineUser(pair.Key, (ushort)pair.Value.Count))
-                .Concat(_guests.Keys.Select(guest => new OnlineUser(guest, 1)))
-                .OrderBy(user => user.User, StringComparer.Ordinal)
+            var counts = new Dictionary<string, int>(remote, StringComparer.Ordinal);
+            foreach (var (user, sessions) in _byUser)
+            {
+                counts[user] = counts.GetValueOrDefault(user) + sessions.Count;
+            }
+
+            foreach (var guest in _guests.Keys)
+            {
+                counts[guest] = counts.GetValueOrDefault(guest) + 1;
+            }
+
+            return counts
+                .OrderBy(pair => pair.Key, StringComparer.Ordinal)
                 .Take(max)
+                .Select(pair => new OnlineUser(pair.Key, (ushort)Math.Min(pair.Value, ushort.MaxValue)))
                 .ToList();
         }
     }
+
+    /// <summary>
+    /// Cluster mode: a user came online on another node while on none before, or left the last other node. Only a
+    /// user with no session here changes state for this node's clients.
+    /// </summary>
+    public void OnRemotePresence(string user, bool online)
+    {
+        lock (_lock)
+        {
+            if (!_byUser.ContainsKey(user))
+            {
+                BroadcastLocked(new PresenceFrame(user, online), user);
+            }
+        }
+    }
+
+    private bool OnlineElsewhere(string user) => cluster is not null && cluster.Remote().ContainsKey(user);
 
     public IReadOnlyList<Session> All()
     {

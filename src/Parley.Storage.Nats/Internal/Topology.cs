@@ -1,0 +1,118 @@
+using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+
+namespace Parley.Storage.Nats.Internal;
+
+/// <summary>
+/// The streams and buckets Parley needs, by name. Startup creates what is missing and checks what exists, so a
+/// misconfigured cluster is reported at start rather than as odd failures later.
+/// </summary>
+internal sealed class Topology(string ns, int replicas, TimeSpan duplicateWindow)
+{
+    public string LogStream { get; } = ns.ToUpperInvariant().Replace('-', '_') + "_LOG";
+
+    public string LogSubjectPrefix { get; } = ns + ".log.";
+
+    public string LiveSubjectPrefix { get; } = ns + ".live.";
+
+    public string ReceiptSubjectPrefix { get; } = ns + ".receipt.";
+
+    public string PresenceSubject { get; } = ns + ".presence";
+
+    public string Accounts { get; } = ns + "_accounts";
+
+    public string Tokens { get; } = ns + "_tokens";
+
+    public string Cursors { get; } = ns + "_cursors";
+
+    public string Submits { get; } = ns + "_submits";
+
+    public int Replicas => replicas;
+
+    public string LogSubject(string owner) => LogSubjectPrefix + Keys.Hex(owner);
+
+    public string OwnerOf(string subject) => Keys.FromHex(subject[LogSubjectPrefix.Length..]);
+
+    public IEnumerable<string> Buckets => [Accounts, Tokens, Cursors, Submits];
+
+    /// <summary>
+    /// The per-user log: one stream, one subject per user, no consumers. File storage, replicated; AllowDirect off so
+    /// that every read is answered by the stream leader, which has everything that was acknowledged (a replica may
+    /// lag, and a reader that missed an acknowledged entry would deliver out of order).
+    /// </summary>
+    public StreamConfig LogConfig() => new(LogStream, [LogSubjectPrefix + "*"])
+    {
+        Storage = StreamConfigStorage.File,
+        Retention = StreamConfigRetention.Limits,
+        NumReplicas = replicas,
+        DuplicateWindow = duplicateWindow,
+        Discard = StreamConfigDiscard.Old,
+        AllowDirect = false,
+        MaxMsgSize = 1024 * 1024,
+    };
+
+    /// <summary>
+    /// A key-value bucket, created as its stream so that AllowDirect can be off (the NATS.Net KV API would turn it
+    /// on): gets then go to the leader, and a read right after a write on another node sees it. The layout is the
+    /// standard KV one, so the KV API and the `nats kv` tool work on it.
+    /// </summary>
+    public StreamConfig BucketConfig(string bucket) => new("KV_" + bucket, [$"$KV.{bucket}.>"])
+    {
+        Storage = StreamConfigStorage.File,
+        Retention = StreamConfigRetention.Limits,
+        NumReplicas = replicas,
+        MaxMsgsPerSubject = 1,
+        Discard = StreamConfigDiscard.New,
+        DenyDelete = true,
+        AllowRollupHdrs = true,
+        AllowDirect = false,
+        DuplicateWindow = TimeSpan.FromMinutes(2),
+        MaxMsgSize = 64 * 1024,
+    };
+
+    /// <summary>Creates the stream, or checks that the existing one is usable (subjects and replicas as expected).</summary>
+    public static async Task EnsureStreamAsync(INatsJSContext js, StreamConfig wanted, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await js.CreateStreamAsync(wanted, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        catch (NatsJSApiException exception) when (exception.Error.ErrCode == 10058)
+        {
+            // stream name already in use: check it below
+        }
+        catch (NatsJSApiException exception)
+        {
+            throw new NatsStoreException(
+                $"NATS refused to create stream {wanted.Name} with {wanted.NumReplicas} replica(s): {exception.Error.Description} " +
+                $"(code {exception.Error.ErrCode}). " +
+                (wanted.NumReplicas > 1 ? "A replicated stream needs a NATS cluster with at least that many JetStream servers; use --nats-replicas 1 for a single server. " : string.Empty) +
+                "Check that the JetStream limits (max_file_store) leave room.", exception);
+        }
+
+        var existing = (await js.GetStreamAsync(wanted.Name!, cancellationToken: cancellationToken).ConfigureAwait(false)).Info.Config;
+        var subjects = string.Join(",", existing.Subjects ?? []);
+        var expected = string.Join(",", wanted.Subjects ?? []);
+        if (subjects != expected)
+        {
+            throw new NatsStoreException(
+                $"NATS stream {wanted.Name} exists with subjects [{subjects}], but Parley needs [{expected}]. " +
+                "Another application uses this name: pick another --nats-namespace, or delete the stream.");
+        }
+
+        if (existing.NumReplicas != wanted.NumReplicas)
+        {
+            throw new NatsStoreException(
+                $"NATS stream {wanted.Name} has {existing.NumReplicas} replica(s), but this node asks for {wanted.NumReplicas}. " +
+                "Every node must use the same --nats-replicas; change the stream with `nats stream edit` or fix the setting.");
+        }
+
+        if (existing.AllowDirect)
+        {
+            throw new NatsStoreException(
+                $"NATS stream {wanted.Name} allows direct gets, so replicas may answer reads with stale data. " +
+                "Parley creates it without; it was created by something else (for example the KV API): delete it or pick another --nats-namespace.");
+        }
+    }
+}
