@@ -68,7 +68,7 @@ public sealed class PeerToPeerTests(ITestOutputHelper output)
 
     [Trait("Security", "24")]
     [Fact]
-    public async Task PeerKilledMidConversation_TheRestArriveThroughTheServer_EachShownOnce()
+    public async Task PeerKilledMidConversation_TheRestArriveThroughTheServer_NoneLost_AtMostTheLastShownRepeated()
     {
         using var temp = new TempDirectory();
         await using var server = await ServerProcess.StartAsync(temp.Sub("data"), "--directory-heartbeat-interval", "1");
@@ -106,8 +106,18 @@ public sealed class PeerToPeerTests(ITestOutputHelper output)
             Assert.True(secondRun.ExitCode == 0, secondRun.ToString());
             var later = PeerMessages.Parse(secondRun.Lines);
 
-            var all = firstRun.Concat(later).ToList();
-            Assert.Equal(texts, all.Select(m => m.Text).Order(StringComparer.Ordinal)); // every message, each exactly once
+            // Every message arrives. kill -9 can land between printing a message and remembering it as shown (the
+            // order that never loses one, as `parley listen`), so at most that one message, the last printed before
+            // the kill, may be shown again after it; nothing else twice.
+            var repeated = later.Where(m => firstRun.Any(f => f.Id == m.Id)).ToList();
+            Assert.True(repeated.Count <= 1, $"{repeated.Count} messages shown again after the kill");
+            if (repeated.Count == 1)
+            {
+                Assert.Equal(firstRun[^1].Id, repeated[0].Id);
+            }
+
+            var all = firstRun.Concat(later.Except(repeated)).ToList();
+            Assert.Equal(texts, all.Select(m => m.Text).Order(StringComparer.Ordinal)); // every message, each once
             Assert.Equal(300, all.Select(m => m.Id).Distinct().Count());
             Assert.All(firstRun, m => Assert.Equal("direct", m.Path));
             Assert.All(later, m => Assert.Equal("server", m.Path));
