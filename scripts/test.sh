@@ -7,11 +7,13 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: tmux drives the full-screen chat client on a real pty (test/.../Terminal);
 # python3 runs the design note's own client against the seed-compat listener (test/.../SeedCompat);
-# nats-server is started by the cluster tests on loopback (test/Parley.IntegrationTests/Cluster), one per test class.
+# nats-server is started by the cluster tests on loopback (test/Parley.IntegrationTests/Cluster), one per test class;
+# iproute2's /usr/sbin/ip builds the network namespaces of the P2P cross-host test (test/.../P2P).
 need_apt=()
 command -v tmux >/dev/null 2>&1 || need_apt+=(tmux)
 command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need_apt+=(nats-server)
+[ -x /usr/sbin/ip ] || need_apt+=(iproute2)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
