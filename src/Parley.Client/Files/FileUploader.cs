@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Parley.Protocol;
 using Parley.Protocol.Frames;
 
@@ -27,7 +24,7 @@ public sealed class FileUploader(Func<CancellationToken, Task<ParleyConnection>>
     /// <summary>Uploads <paramref name="path"/> to <paramref name="to"/> under <paramref name="wireName"/> (default: the file's name).</summary>
     public async Task<UploadDoneFrame> UploadAsync(string path, string to, string? wireName = null, CancellationToken cancellationToken = default)
     {
-        var state = await LoadOrCreateStateAsync(Path.GetFullPath(path), to, wireName, cancellationToken).ConfigureAwait(false);
+        var state = await UploadStateFiles.LoadOrCreateAsync(stateFolder, Path.GetFullPath(path), to, wireName, cancellationToken).ConfigureAwait(false);
         var fileId = MessageId.Parse(state.FileId);
         var sha = Convert.FromHexString(state.Sha256);
         var backoff = TimeSpan.FromMilliseconds(250);
@@ -37,7 +34,7 @@ public sealed class FileUploader(Func<CancellationToken, Task<ParleyConnection>>
             try
             {
                 var done = await UploadOnceAsync(connection, state, fileId, sha, cancellationToken).ConfigureAwait(false);
-                File.Delete(StatePath(state.Path, state.To));
+                UploadStateFiles.Forget(stateFolder, state);
                 return done;
             }
             catch (IOException) when (!cancellationToken.IsCancellationRequested)
@@ -49,7 +46,7 @@ public sealed class FileUploader(Func<CancellationToken, Task<ParleyConnection>>
             catch (ParleyErrorException error) when (error.Code is ErrorCode.HashMismatch or ErrorCode.UnknownFile or ErrorCode.FileTooLarge)
             {
                 // The server deleted its copy (or the id is unusable): the next run starts over with a new id.
-                File.Delete(StatePath(state.Path, state.To));
+                UploadStateFiles.Forget(stateFolder, state);
                 throw;
             }
         }
@@ -75,7 +72,7 @@ public sealed class FileUploader(Func<CancellationToken, Task<ParleyConnection>>
         {
             if (file.Length != state.Size || File.GetLastWriteTimeUtc(state.Path).Ticks != state.LastWriteTicks)
             {
-                File.Delete(StatePath(state.Path, state.To));
+                UploadStateFiles.Forget(stateFolder, state);
                 throw new InvalidOperationException($"{state.Path} changed while it was being sent; send it again");
             }
 
@@ -99,49 +96,4 @@ public sealed class FileUploader(Func<CancellationToken, Task<ParleyConnection>>
 
         return (UploadDoneFrame)await frames.ReadAsync(cancellationToken).ConfigureAwait(false);
     }
-
-    private async Task<UploadResumeState> LoadOrCreateStateAsync(string path, string to, string? wireName, CancellationToken cancellationToken)
-    {
-        var info = new FileInfo(path);
-        if (!info.Exists)
-        {
-            throw new FileNotFoundException($"no such file: {path}", path);
-        }
-
-        var name = wireName ?? info.Name;
-        var statePath = StatePath(path, to);
-        if (File.Exists(statePath))
-        {
-            try
-            {
-                var saved = JsonSerializer.Deserialize<UploadResumeState>(await File.ReadAllTextAsync(statePath, cancellationToken).ConfigureAwait(false));
-                if (saved is not null && saved.Size == info.Length && saved.LastWriteTicks == info.LastWriteTimeUtc.Ticks && saved.Name == name)
-                {
-                    return saved;
-                }
-            }
-            catch (JsonException)
-            {
-                // torn state file: start over below
-            }
-        }
-
-        byte[] sha;
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 20, useAsync: true);
-        await using (file.ConfigureAwait(false))
-        {
-            sha = await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false);
-        }
-
-        var state = new UploadResumeState(MessageId.NewRandom().ToString(), path, to, name, info.Length, info.LastWriteTimeUtc.Ticks, Convert.ToHexStringLower(sha));
-        Directory.CreateDirectory(stateFolder);
-        var temporary = statePath + ".tmp";
-        await File.WriteAllTextAsync(temporary, JsonSerializer.Serialize(state), cancellationToken).ConfigureAwait(false);
-        File.Move(temporary, statePath, overwrite: true);
-        return state;
-    }
-
-    /// <summary>One state file per (local file, recipient); its name is a hash, so no path characters reach the file system.</summary>
-    private string StatePath(string path, string to) =>
-        Path.Combine(stateFolder, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(path + "\n" + to)))[..32] + ".json");
 }

@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using Parley.Client.Files;
 using Parley.Protocol;
 using Parley.Protocol.Frames;
@@ -9,53 +6,11 @@ namespace Parley.Client.P2P;
 
 /// <summary>
 /// The sending end of a direct file transfer. The file id and SHA-256 are kept per (file, recipient) in
-/// HOME/uploads-p2p, as the server path keeps them in HOME/uploads, so running the command again after a broken link
+/// HOME/uploads-p2p by <see cref="UploadStateFiles"/>, as the server path keeps them in HOME/uploads, so running the command again after a broken link
 /// offers the same id and the peer answers with the offset its partial file has.
 /// </summary>
 internal static class OutgoingFiles
 {
-    public static async Task<UploadResumeState> LoadOrCreateAsync(string folder, string path, string to, string? wireName, CancellationToken cancellationToken)
-    {
-        var info = new FileInfo(path);
-        if (!info.Exists)
-        {
-            throw new FileNotFoundException($"no such file: {path}", path);
-        }
-
-        var name = wireName ?? info.Name;
-        var statePath = StatePath(folder, path, to);
-        if (File.Exists(statePath))
-        {
-            try
-            {
-                var saved = JsonSerializer.Deserialize<UploadResumeState>(await File.ReadAllTextAsync(statePath, cancellationToken).ConfigureAwait(false));
-                if (saved is not null && saved.Size == info.Length && saved.LastWriteTicks == info.LastWriteTimeUtc.Ticks && saved.Name == name)
-                {
-                    return saved;
-                }
-            }
-            catch (JsonException)
-            {
-                // torn state file: start over
-            }
-        }
-
-        byte[] sha;
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 20, useAsync: true);
-        await using (file.ConfigureAwait(false))
-        {
-            sha = await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false);
-        }
-
-        var state = new UploadResumeState(MessageId.NewRandom().ToString(), path, to, name, info.Length, info.LastWriteTimeUtc.Ticks, Convert.ToHexStringLower(sha));
-        Directory.CreateDirectory(folder);
-        await File.WriteAllTextAsync(statePath + ".tmp", JsonSerializer.Serialize(state), cancellationToken).ConfigureAwait(false);
-        File.Move(statePath + ".tmp", statePath, overwrite: true);
-        return state;
-    }
-
-    public static void Forget(string folder, UploadResumeState state) => File.Delete(StatePath(folder, state.Path, state.To));
-
     /// <summary>
     /// Runs the exchange on <paramref name="link"/>. Null when the peer confirmed the whole file (UPLOAD_DONE after its
     /// hash check); the peer's reason when it refused. Throws <see cref="IOException"/> when the link breaks and
@@ -124,7 +79,4 @@ internal static class OutgoingFiles
             throw closed.InnerException as IOException ?? new IOException("the link closed", closed);
         }
     }
-
-    private static string StatePath(string folder, string path, string to) =>
-        Path.Combine(folder, Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(path + "\n" + to)))[..32] + ".json");
 }

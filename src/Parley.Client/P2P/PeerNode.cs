@@ -179,7 +179,7 @@ public sealed class PeerNode : IAsyncDisposable
     public async Task<SendOutcome> SendFileAsync(string path, string to, string? name = null, CancellationToken cancellationToken = default)
     {
         var peer = Names.NormalizeUser(to);
-        var state = await OutgoingFiles.LoadOrCreateAsync(Path.Combine(_home.Path, "uploads-p2p"), Path.GetFullPath(path), peer, name, cancellationToken).ConfigureAwait(false);
+        var state = await Files.UploadStateFiles.LoadOrCreateAsync(Path.Combine(_home.Path, "uploads-p2p"), Path.GetFullPath(path), peer, name, cancellationToken).ConfigureAwait(false);
         string reason;
         try
         {
@@ -193,7 +193,7 @@ public sealed class PeerNode : IAsyncDisposable
                 var refusal = await OutgoingFiles.SendAsync(link, state, Files.FileUploader.ChunkBytes, _options.FileAnswerTimeout, cancellationToken).ConfigureAwait(false);
                 if (refusal is null)
                 {
-                    OutgoingFiles.Forget(Path.Combine(_home.Path, "uploads-p2p"), state);
+                    Files.UploadStateFiles.Forget(Path.Combine(_home.Path, "uploads-p2p"), state);
                     return new SendOutcome(DeliveryPath.Direct, null);
                 }
 
