@@ -30,6 +30,11 @@ internal static class ServeCommand
         var noRegistration = new Option<bool>("--no-registration") { Description = "Refuse REGISTER: only existing accounts may log in" };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least level logged to stderr", DefaultValueFactory = _ => LogLevel.Information };
         var maxDevices = new Option<int>("--max-devices") { Description = "Most devices of one user online at once", DefaultValueFactory = _ => 10 };
+        var maxWatched = new Option<int>("--max-watched")
+        {
+            Description = "Most users one session may follow the presence of (WATCH)",
+            DefaultValueFactory = _ => new ServerOptions().MaxWatchedUsers,
+        };
         var maxUnread = new Option<int>("--max-unacknowledged")
         {
             Description = "Most messages waiting for a user that none of their devices acknowledged; more are refused",
@@ -124,7 +129,7 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Run the server (TLS, embedded SQLite store, or a cluster node with --nats). Ctrl+C or SIGTERM stops it cleanly.")
         {
-            data, listen, noRegistration, logLevel, maxDevices, maxUnread, rateLimit, rateBurst, maxFile, fileQuota, fileRetention,
+            data, listen, noRegistration, logLevel, maxDevices, maxWatched, maxUnread, rateLimit, rateBurst, maxFile, fileQuota, fileRetention,
             maxConnections, maxPerAddress, maxUnauthenticated, seedCompat, heartbeat, missed, loadLog,
             nats, natsReplicas, natsNamespace, files,
         };
@@ -133,6 +138,7 @@ internal static class ServeCommand
             parse.GetValue(maxDevices), parse.GetValue(maxUnread), parse.GetValue(rateLimit), parse.GetValue(rateBurst),
             new ServerOptions
             {
+                MaxWatchedUsers = Math.Max(0, parse.GetValue(maxWatched)),
                 MaxFileBytes = parse.GetValue(maxFile),
                 FileQuotaBytesPerUser = parse.GetValue(fileQuota),
                 FileRetention = TimeSpan.FromDays(parse.GetValue(fileRetention)),

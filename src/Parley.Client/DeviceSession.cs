@@ -24,6 +24,9 @@ public sealed class DeviceSession : IAsyncDisposable
     /// </summary>
     private readonly RecentIds _recent = new(4096);
 
+    /// <summary>Users whose presence this device follows; sent again after every reconnect (the server forgets).</summary>
+    private readonly HashSet<string> _watched = new(StringComparer.Ordinal);
+
     private DeviceSession(DeviceHome home, DeviceRole role, DeviceProfile profile, FileStream homeLock)
     {
         _home = home;
@@ -147,9 +150,48 @@ public sealed class DeviceSession : IAsyncDisposable
             throw;
         }
 
+        // Published before the watch list is read, so a WatchAsync meanwhile either lands in this snapshot or sends on
+        // this connection itself (both is harmless: the server answers an add of a watched user again).
         _connection = connection;
+        string[] watched;
+        lock (_watched)
+        {
+            watched = [.. _watched];
+        }
+
+        if (watched.Length > 0)
+        {
+            await connection.WatchAsync(watched, add: true, cancellationToken).ConfigureAwait(false);
+        }
+
         _connected.TrySetResult(connection);
         return connection;
+    }
+
+    /// <summary>
+    /// Follows the presence of <paramref name="users"/> (PresenceEvent for each, now and on every change) on this
+    /// connection and every later one. Users already followed are not sent again. Not connected: sent on connect.
+    /// </summary>
+    public async Task WatchAsync(IEnumerable<string> users, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(users);
+        List<string> added;
+        lock (_watched)
+        {
+            added = users.Where(_watched.Add).ToList();
+        }
+
+        if (added.Count > 0 && _connection is { Completion.IsCompleted: false } connection)
+        {
+            try
+            {
+                await connection.WatchAsync(added, add: true, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // the connection dropped: the next one sends the whole list
+            }
+        }
     }
 
     /// <summary>

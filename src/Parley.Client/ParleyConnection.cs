@@ -179,6 +179,26 @@ public sealed class ParleyConnection : IAsyncDisposable
     public Task AckAsync(ulong upTo, CancellationToken cancellationToken = default) =>
         WriteAsync(new SequenceFrame(FrameType.Ack, upTo), cancellationToken);
 
+    /// <summary>
+    /// Starts (or, with <paramref name="add"/> false, stops) following the presence of <paramref name="users"/>: the
+    /// server answers an add with a PRESENCE per user giving their state now, then pushes their changes (§5.6).
+    /// Sent as one WATCH frame per <see cref="WatchFrame.MaxUsers"/> users.
+    /// </summary>
+    public async Task WatchAsync(IEnumerable<string> users, bool add = true, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(users);
+        var names = users.ToList();
+        if (names.Find(user => !Names.TryNormalizeRecipient(user, out _)) is { } bad)
+        {
+            throw new ArgumentException($"'{bad}' is not a user name", nameof(users));
+        }
+
+        foreach (var chunk in names.Chunk(WatchFrame.MaxUsers))
+        {
+            await WriteAsync(new WatchFrame(add, chunk), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public async Task<IReadOnlyList<OnlineUser>> WhoAsync(CancellationToken cancellationToken = default)
     {
         var completion = new TaskCompletionSource<WhoListFrame>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -467,6 +487,11 @@ public sealed class ParleyConnection : IAsyncDisposable
                 if (_pendingControl is { } control && (IsAuthAnswer(error.Code) || (error.Code == ErrorCode.Malformed && _controlIsDirectoryRequest)))
                 {
                     control.TrySetException(new ParleyErrorException(error.Code, error.Message));
+                }
+                else if (error.Code is ErrorCode.TooManyWatched || (error.Code is ErrorCode.BadId && _pendingControl is null))
+                {
+                    // A refused WATCH: the connection stays open, so this is no reason for a close.
+                    _events.Writer.TryWrite(new RefusedEvent(error.Code, error.Message));
                 }
                 else
                 {

@@ -38,6 +38,8 @@ public enum ErrorCode : ushort
     TextTooLong = 23,
     RateLimited = 24,
     SlowConsumer = 25,
+    /// <summary>WATCH would take the session past the server's limit of watched users; nothing was added.</summary>
+    TooManyWatched = 26,
     ServerShuttingDown = 30,
     InternalError = 31,
     Timeout = 32,

@@ -103,6 +103,7 @@ public static class FrameCodec
             FrameType.Deliver => DeliverFrame.Read(ref reader, limits),
             FrameType.WhoList => WhoListFrame.Read(ref reader),
             FrameType.Presence => PresenceFrame.Read(ref reader),
+            FrameType.Watch => WatchFrame.Read(ref reader),
             FrameType.Receipt => ReceiptFrame.Read(ref reader),
             FrameType.History => HistoryFrame.Read(ref reader),
             FrameType.ChangePassword => ChangePasswordFrame.Read(ref reader),

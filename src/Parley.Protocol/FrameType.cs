@@ -16,6 +16,7 @@ public enum FrameType : byte
     Pong = 0x15,
     History = 0x16,
     ChangePassword = 0x17,
+    Watch = 0x18,
     UploadStart = 0x20,
     UploadChunk = 0x21,
     Download = 0x22,

@@ -38,6 +38,12 @@ public sealed record ServerOptions
     /// <summary>Most devices of one user online at once (ejabberd, Prosody: 10).</summary>
     public int MaxDevicesPerUser { get; init; } = 10;
 
+    /// <summary>
+    /// Most users one session may follow with WATCH (protocol §5.6). Bounds the server's memory per session and the
+    /// PRESENCE burst one WATCH can cause; a buddy list of a thousand covers people, not bots.
+    /// </summary>
+    public int MaxWatchedUsers { get; init; } = 1000;
+
     /// <summary>Messages a connection may have submitted and not yet had acknowledged; further SENDs wait (back-pressure).</summary>
     public int MaxInFlightSendsPerConnection { get; init; } = 256;
 

@@ -26,6 +26,9 @@ public sealed class ChatState
 
     public string Me { get; }
 
+    /// <summary>Called with the peer of each conversation when it is opened, so the client can follow their presence.</summary>
+    public event Action<string>? ConversationOpened;
+
     /// <summary>The device's cursor at start: everything up to it was seen before, so it is where read markers start.</summary>
     public ulong ReadUpTo { get; }
 
@@ -55,6 +58,7 @@ public sealed class ChatState
         {
             conversation = new Conversation(peer) { ReadMarker = ReadUpTo };
             _conversations.Add(conversation);
+            ConversationOpened?.Invoke(peer);
         }
 
         return conversation;

@@ -38,6 +38,8 @@ public sealed class FullScreenChat
         _files = files;
         _renderer = new ScreenRenderer(color);
         _state = new ChatState(session.Profile.User, session.Cursor);
+        // Presence is followed per conversation (WATCH): the people you talk to, as in a buddy list.
+        _state.ConversationOpened += peer => _ = _session.WatchAsync([peer]);
         _state.Info($"{session.Profile.User} on {session.Profile.Server}. /query NAME to talk to someone, /help for commands.", DateTimeOffset.Now);
     }
 

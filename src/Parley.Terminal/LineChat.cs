@@ -42,6 +42,8 @@ public static class LineChat
 
             output.WriteLine(Format(me, message, color));
             output.Flush();
+            // Follow the presence of whoever we talk with ("* bob is offline"), as the full screen does per conversation.
+            _ = session.WatchAsync([message.From == me ? message.To : message.From], CancellationToken.None);
             return ValueTask.CompletedTask;
         }, serverEvent =>
         {
@@ -102,9 +104,11 @@ public static class LineChat
                         Names.TryNormalizeRecipient(command.Name!, out var normalized);
                         peer = normalized;
                         output.WriteLine($"* talking to {peer}");
+                        await session.WatchAsync([peer], stop.Token).ConfigureAwait(false);
                         break;
                     case CommandKind.Message:
                         Names.TryNormalizeRecipient(command.Name!, out var to);
+                        await session.WatchAsync([to], stop.Token).ConfigureAwait(false);
                         await SendAsync(session, to, command.Text!, output, stop.Token).ConfigureAwait(false);
                         break;
                     case CommandKind.Who:

@@ -159,6 +159,13 @@ internal static class FrameTarget
             case PresenceFrame presence:
                 Names.TryNormalizeUser(presence.User, out _);
                 break;
+            case WatchFrame watch:
+                foreach (var user in watch.Users)
+                {
+                    Names.TryNormalizeRecipient(user, out _);
+                }
+
+                break;
             case HistoryFrame history when history.Peer.Length != 0:
                 Names.TryNormalizeUser(history.Peer, out _);
                 break;

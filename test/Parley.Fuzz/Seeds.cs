@@ -32,6 +32,7 @@ internal static class Seeds
         new SequenceFrame(FrameType.Synced, 8),
         new WhoListFrame([new OnlineUser("alice", 2), new OnlineUser("echo", 1), new OnlineUser("zoë", ushort.MaxValue)]),
         new PresenceFrame("bob", Online: true),
+        new WatchFrame(Add: true, ["bob", "~guest", "zoë"]),
         new ReceiptFrame("bob", 77),
         new HistoryFrame(100, 50, "bob"),
         new ChangePasswordFrame("correct horse", "battery staple ✓"),

@@ -40,6 +40,7 @@ internal static class FrameGen
         Gen.Select(Name, Gen.UShort, (user, devices) => new OnlineUser(user, devices)).Array[0, 8]
             .Select(users => (Frame)new WhoListFrame(users)),
         Gen.Select(Name, Gen.Bool, (user, online) => (Frame)new PresenceFrame(user, online)),
+        Gen.Select(Gen.Bool, Name.Array[0, 8], (add, users) => (Frame)new WatchFrame(add, users)),
         Gen.Select(Name, Gen.ULong, (peer, upTo) => (Frame)new ReceiptFrame(peer, upTo)),
         Gen.Select(Gen.UShort, Id, Text(250), (code, id, message) => (Frame)new ErrorFrame((ErrorCode)code, id, message)));
 }

@@ -191,6 +191,13 @@ public sealed class FuzzCorpusReplayTests
             case PresenceFrame presence:
                 Names.TryNormalizeUser(presence.User, out _);
                 break;
+            case WatchFrame watch:
+                foreach (var user in watch.Users)
+                {
+                    Names.TryNormalizeRecipient(user, out _);
+                }
+
+                break;
             case HistoryFrame history when history.Peer.Length != 0:
                 Names.TryNormalizeUser(history.Peer, out _);
                 break;

@@ -122,6 +122,18 @@ public sealed class MalformedInputTests
         AssertRejected(ErrorCode.Malformed, Raw(0x94, Hex.Parse("00 03 62 6F 62 02")));
 
     [Fact]
+    public void TryRead_WatchFlagTwo_ThrowsMalformed() =>
+        AssertRejected(ErrorCode.Malformed, Raw(0x18, Hex.Parse("02 00 01 00 03 62 6F 62")));
+
+    [Fact]
+    public void TryRead_WatchOverMaxUsers_ThrowsMalformed() =>
+        AssertRejected(ErrorCode.Malformed, Raw(0x18, Hex.Parse("01 01 01")));
+
+    [Fact]
+    public void TryRead_WatchCountBeyondEntries_ThrowsMalformed() =>
+        AssertRejected(ErrorCode.Malformed, Raw(0x18, Hex.Parse("01 00 02 00 01 61")));
+
+    [Fact]
     public void TryRead_WhoListCountBeyondEntries_ThrowsMalformed() =>
         AssertRejected(ErrorCode.Malformed, Raw(0x93, Hex.Parse("FF FF 00 01 61 00 01")));
 

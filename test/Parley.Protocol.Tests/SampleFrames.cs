@@ -29,6 +29,7 @@ internal static class SampleFrames
         [FrameType.Synced] = new SequenceFrame(FrameType.Synced, 8),
         [FrameType.WhoList] = new WhoListFrame([new OnlineUser("alice", 2), new OnlineUser("echo", 1), new OnlineUser("zoë", ushort.MaxValue)]),
         [FrameType.Presence] = new PresenceFrame("bob", Online: true),
+        [FrameType.Watch] = new WatchFrame(Add: true, ["bob", "~guest", "zoë"]),
         [FrameType.Receipt] = new ReceiptFrame("bob", 77),
         [FrameType.History] = new HistoryFrame(100, 50, "bob"),
         [FrameType.ChangePassword] = new ChangePasswordFrame("old pässword", "new pässword 🔑"),

@@ -5,6 +5,20 @@ public sealed class ChatStateTests
     private static readonly TimeZoneInfo Utc = TimeZoneInfo.Utc;
 
     [Fact]
+    public void ConversationOpened_RaisedOncePerPeer_SoItsPresenceIsWatchedOnce()
+    {
+        var state = new ChatState("alice");
+        var opened = new List<string>();
+        state.ConversationOpened += opened.Add;
+
+        state.Open("bob");
+        state.Open("carol");
+        state.Open("bob");
+
+        Assert.Equal(["bob", "carol"], opened);
+    }
+
+    [Fact]
     public void Receive_InOtherConversation_CountsUnreadAndHighlightsMentions()
     {
         var state = new ChatState("alice") { CatchingUp = false };

@@ -349,6 +349,8 @@ internal sealed class ClientConnection
                 return ValueTask.CompletedTask;
             case EmptyFrame { Kind: FrameType.Who }:
                 return Reply(new WhoListFrame(_services.Registry.Online(1000)));
+            case WatchFrame watch:
+                return Watch(session, watch);
             case EmptyFrame { Kind: FrameType.Logout }:
                 return new ValueTask(LogoutAsync(session));
             case UploadStartFrame start:
@@ -371,6 +373,29 @@ internal sealed class ClientConnection
             default:
                 throw new ProtocolException(ErrorCode.ProtocolError, $"{frame.Type} is not allowed here");
         }
+    }
+
+    private ValueTask Watch(Session session, WatchFrame watch)
+    {
+        var users = new List<string>(watch.Users.Count);
+        foreach (var user in watch.Users)
+        {
+            if (!Names.TryNormalizeRecipient(user, out var normalized))
+            {
+                Send(new ErrorFrame(ErrorCode.BadId, MessageId.None, $"WATCH: '{user}' is not a user name; nothing changed"));
+                return ValueTask.CompletedTask;
+            }
+
+            users.Add(normalized);
+        }
+
+        if (_services.Registry.Watch(session, watch.Add, users) == ErrorCode.TooManyWatched)
+        {
+            Send(new ErrorFrame(ErrorCode.TooManyWatched, MessageId.None,
+                $"WATCH: a session may follow at most {Options.MaxWatchedUsers} users; nothing added"));
+        }
+
+        return ValueTask.CompletedTask;
     }
 
     private Files.FileTransfers Files(Frame frame) =>

@@ -44,6 +44,9 @@ internal sealed class Session
 
     public ClientConnection Connection { get; }
 
+    /// <summary>The users whose presence this session follows (WATCH). Read and changed only under the registry's lock.</summary>
+    public HashSet<string> Watched { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The highest sequence queued to this device; it may not acknowledge beyond it.</summary>
     public ulong LastQueued => Volatile.Read(ref _lastQueued);
 

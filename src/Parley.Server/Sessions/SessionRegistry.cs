@@ -17,6 +17,13 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
     /// <summary>Guests of the seed-compat listener, by their "~name": at most one connection each (docs/seed-compat.md).</summary>
     private readonly Dictionary<string, SeedCompat.GuestSession> _guests = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Who follows whose presence (WATCH, protocol §5.6): user → the sessions watching them. A presence change goes to
+    /// these sessions only, so a login costs work in proportion to that user's watchers, not to everyone online (with
+    /// a broadcast to all, N logins cost N² frames: the idle-connection benchmark spent most of its time there).
+    /// </summary>
+    private readonly Dictionary<string, HashSet<Session>> _watchers = new(StringComparer.Ordinal);
+
     /// <summary>Adds a session. Returns the error code when it cannot be added; replaces an older session of the same device.</summary>
     public ErrorCode Add(Session session)
     {
@@ -74,6 +81,7 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
                 return;
             }
 
+            ForgetWatchesLocked(session);
             if (sessions.Count == 0)
             {
                 _byUser.Remove(session.User);
@@ -246,6 +254,84 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
 
     private bool OnlineElsewhere(string user) => cluster is not null && cluster.Remote().ContainsKey(user);
 
+    /// <summary>
+    /// WATCH: <paramref name="session"/> starts or stops following the presence of <paramref name="users"/> (normalised
+    /// names). An add is answered at once with each added user's state now, inside the lock, so that no change can fall
+    /// between that answer and the pushes that follow. Returns <see cref="ErrorCode.TooManyWatched"/>, having changed
+    /// nothing, when the session would watch more than <see cref="ServerOptions.MaxWatchedUsers"/> users.
+    /// </summary>
+    public ErrorCode Watch(Session session, bool add, IReadOnlyList<string> users)
+    {
+        lock (_lock)
+        {
+            if (!_byUser.TryGetValue(session.User, out var sessions) || !sessions.Contains(session))
+            {
+                return ErrorCode.None; // closed meanwhile: nothing to follow
+            }
+
+            var watched = session.Watched;
+            if (!add)
+            {
+                foreach (var user in users)
+                {
+                    if (watched.Remove(user) && _watchers.TryGetValue(user, out var followers))
+                    {
+                        followers.Remove(session);
+                        if (followers.Count == 0)
+                        {
+                            _watchers.Remove(user);
+                        }
+                    }
+                }
+
+                return ErrorCode.None;
+            }
+
+            var added = users.Distinct(StringComparer.Ordinal).Where(user => !watched.Contains(user)).ToList();
+            if (watched.Count + added.Count > options.MaxWatchedUsers)
+            {
+                return ErrorCode.TooManyWatched;
+            }
+
+            foreach (var user in added)
+            {
+                watched.Add(user);
+                if (!_watchers.TryGetValue(user, out var followers))
+                {
+                    followers = [];
+                    _watchers[user] = followers;
+                }
+
+                followers.Add(session);
+            }
+
+            foreach (var user in users.Distinct(StringComparer.Ordinal))
+            {
+                var online = _byUser.ContainsKey(user) || _guests.ContainsKey(user) || OnlineElsewhere(user);
+                session.Connection.Send(new PresenceFrame(user, online));
+            }
+
+            return ErrorCode.None;
+        }
+    }
+
+    private void ForgetWatchesLocked(Session session)
+    {
+        foreach (var user in session.Watched)
+        {
+            if (_watchers.TryGetValue(user, out var followers))
+            {
+                followers.Remove(session);
+                if (followers.Count == 0)
+                {
+                    _watchers.Remove(user);
+                }
+            }
+        }
+
+        session.Watched.Clear();
+    }
+
     public IReadOnlyList<Session> All()
     {
         lock (_lock)
@@ -254,16 +340,19 @@ internal sealed class SessionRegistry(ServerOptions options, ServerMetrics metri
         }
     }
 
-    /// <summary>Queues a frame to every session of every other user. Caller holds the lock; Send never blocks.</summary>
-    private void BroadcastLocked(Frame frame, string except)
+    /// <summary>
+    /// Queues a presence frame about <paramref name="user"/> to the sessions that watch them, except the user's own.
+    /// Caller holds the lock; Send never blocks.
+    /// </summary>
+    private void BroadcastLocked(Frame frame, string user)
     {
-        foreach (var (user, sessions) in _byUser)
+        if (_watchers.TryGetValue(user, out var followers))
         {
-            if (user != except)
+            foreach (var follower in followers)
             {
-                foreach (var other in sessions)
+                if (follower.User != user)
                 {
-                    other.Connection.Send(frame);
+                    follower.Connection.Send(frame);
                 }
             }
         }

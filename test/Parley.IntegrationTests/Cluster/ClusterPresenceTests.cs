@@ -10,6 +10,8 @@ public sealed class ClusterPresenceTests(NatsFixture nats) : IClassFixture<NatsF
     {
         await using var cluster = await ClusterNodes.StartAsync(nats.Server.Url, 2);
         await using var alice = await cluster.LoginAsync("alice", "a1", register: true, 0);
+        await alice.WatchAsync(["bob"]);
+        Assert.Equal(new PresenceEvent("bob", false), await NextPresenceAsync(alice));
         var bob = await cluster.LoginAsync("bob", "b1", register: true, 1);
 
         Assert.Equal(new PresenceEvent("bob", true), await NextPresenceAsync(alice));

@@ -48,5 +48,30 @@ public sealed class LineModeTests : IDisposable
         Assert.Contains("answer from bob", alices.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Query_FollowsThePeersPresence_OnlyTheirs()
+    {
+        await using var server = await ServerProcess.StartAsync(_dir.Sub("data"));
+        var alice = _dir.Sub("alice");
+        var bob = _dir.Sub("bob");
+        var carol = _dir.Sub("carol");
+        await Accounts.RegisterAsync(server, alice, "alice");
+        await Accounts.RegisterAsync(server, bob, "bob");
+        await Accounts.RegisterAsync(server, carol, "carol");
+
+        await using var bobChat = LineChatProcess.Start(bob);
+        await bobChat.WaitForAsync("* up to date");
+        await bobChat.WriteLineAsync("/query alice");
+        await bobChat.WaitForAsync("* alice is offline");
+
+        // carol comes and goes unwatched; then alice does, and bob is told of alice only.
+        Assert.Equal(0, (await Parley.As(carol, null, "listen")).ExitCode);
+        Assert.Equal(0, (await Parley.As(alice, null, "listen")).ExitCode);
+        await bobChat.WaitForAsync("* alice is online\n* alice is offline");
+        Assert.Equal(0, await bobChat.QuitAsync());
+
+        Assert.DoesNotContain("carol is", bobChat.Output, StringComparison.Ordinal);
+    }
+
     public void Dispose() => _dir.Dispose();
 }
