@@ -9,7 +9,8 @@
 # Settings (environment): W1_MESSAGES (messages per W1 run, default 300000), W1_SECONDS (time cap per W1 run,
 # default 45), W1_PAIRS (default "100 1000"), W3_CONNECTIONS (default 2000), W4_MIB (default 1024; 0 skips W4), OUT (where results.jsonl and
 # table.md go, default bench/compare-out), SYSTEMS (default "nats jetstream irc mqtt parley"; e.g. SYSTEMS=parley to
-# measure a change to Parley alone). Every PeerBench call has its own --timeout; loopback only.
+# measure a change to Parley alone), WORKLOADS (default "w1 w2 w3 w4"; e.g. WORKLOADS=w3 for idle connections only).
+# Every PeerBench call has its own --timeout; loopback only.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +21,8 @@ W3_CONNECTIONS=${W3_CONNECTIONS:-2000}
 W4_MIB=${W4_MIB:-1024}
 OUT=${OUT:-$ROOT/bench/compare-out}
 SYSTEMS=${SYSTEMS:-nats jetstream irc mqtt parley}
+WORKLOADS=${WORKLOADS:-w1 w2 w3 w4}
+wants() { [[ " $WORKLOADS " == *" $1 "* ]]; }
 WORK=$(mktemp -d /tmp/parley-compare.XXXXXX)
 STARTED_PIDS=()
 START=$(date +%s)
@@ -103,13 +106,15 @@ run_traffic() {
     local system=$1 port=$2 pid=$3
     shift 3
     local common=(--system "$system" --port "$port" --pid "$pid" "$@")
+    if ! wants w1 && ! wants w2; then return 0; fi
     log "$system: warm-up (W1, 10 pairs, 20000 messages, not recorded)"
     peerbench w1 "${common[@]}" --pairs 10 --messages 20000 --seconds 20 --timeout 120 --prefix w >/dev/null
-    for pairs in $W1_PAIRS; do
+    for pairs in $(wants w1 && echo "$W1_PAIRS"); do
         log "$system: W1 P=$pairs"
         peerbench w1 "${common[@]}" --out "$RESULTS" --label "w1-p$pairs" --pairs "$pairs" --messages "$W1_MESSAGES" --seconds "$W1_SECONDS" \
             --prefix "t$pairs" --timeout 240 >&2
     done
+    wants w2 || return 0
     log "$system: W2"
     peerbench w2 "${common[@]}" --out "$RESULTS" --label w2 --pairs 100 --interval-ms 10 --duration 10 --prefix l --timeout 120 >&2
 }
@@ -119,6 +124,7 @@ run_traffic() {
 run_idle() {
     local system=$1 port=$2 pid=$3
     shift 3
+    wants w3 || return 0
     log "$system: W3 ($W3_CONNECTIONS connections, fresh server)"
     peerbench w3 --system "$system" --port "$port" --pid "$pid" "$@" --out "$RESULTS" --label w3 --connections "$W3_CONNECTIONS" \
         --batch 500 --timeout 300 >&2
@@ -188,9 +194,11 @@ peerbench register --system parley --port "$port" --fingerprint "$fingerprint" -
 stop "$pid"
 start_parley
 run_idle parley "$port" "$pid" --fingerprint "$fingerprint" --tokens "$WORK/tokens.tsv"
+if wants w3; then
 log "parley: password logins (LOGIN, Argon2id), 60 connections, 20 at a time"
 peerbench w3 --system parley --port "$port" --pid "$pid" --fingerprint "$fingerprint" --tokens "$WORK/tokens.tsv" --password \
     --label w3-password --connections 60 --batch 20 --out "$RESULTS" --timeout 300 >&2
+fi
 stop "$pid"
 start_parley
 run_traffic parley "$port" "$pid" --fingerprint "$fingerprint" --tokens "$WORK/tokens.tsv"
@@ -199,7 +207,7 @@ fi
 
 # --- W4: 1 GiB through parley (upload, then download) against a plain TCP copy (bench/Parley.FileBench) ---
 : > "$OUT/w4.txt"
-if [ "$W4_MIB" != 0 ] && [[ " $SYSTEMS " == *" parley "* ]]; then
+if [ "$W4_MIB" != 0 ] && wants w4 && [[ " $SYSTEMS " == *" parley "* ]]; then
     log "parley: W4 ($W4_MIB MiB, bench/Parley.FileBench)"
     ( cd "$WORK" && TMPDIR="$WORK" dotnet "$FILEBENCH" "$W4_MIB" "$PARLEY" ) | tee "$OUT/w4.txt" >&2
 fi
