@@ -151,8 +151,10 @@ internal static class Workloads
         var failed = 0;
         string? firstFailure = null;
 
-        // Warm-up (JIT in this process and the server's): open and close up to 100 connections, unmeasured.
-        var warm = new BenchClient[Math.Min(password ? 10 : 100, count)];
+        // Warm-up (JIT in this process and the server's): open and close up to --warmup connections (default 500, one
+        // batch), unmeasured. With 100, a fresh .NET server still spent a quarter of the measured logins' CPU in the JIT
+        // (perf, docs/performance.md): a figure about start-up, not about logins. Same for every system.
+        var warm = new BenchClient[Math.Min(password ? 10 : options.Int("warmup", 500), count)];
         try
         {
             await Task.WhenAll(warm.Select(async (_, i) =>

@@ -33,6 +33,13 @@ public sealed class SqliteChatStore : IChatStore
             DefaultTimeout = 30,
         }.ToString();
         _writeConnection = OpenConnection();
+        using (var cache = _writeConnection.CreateCommand())
+        {
+            // A negative cache_size is in KiB.
+            cache.CommandText = $"PRAGMA cache_size=-{Math.Max(1, options.WriterCacheBytes / 1024)}";
+            cache.ExecuteNonQuery();
+        }
+
         _commands = new CommandCache(_writeConnection);
         _writer = new Thread(WriterLoop) { IsBackground = true, Name = "parley-store-writer" };
     }
