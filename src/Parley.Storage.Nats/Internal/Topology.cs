@@ -89,7 +89,7 @@ internal sealed class Topology(string ns, int replicas, TimeSpan duplicateWindow
         return config;
     }
 
-    /// <summary>Creates the stream, or checks that the existing one is usable (subjects and replicas as expected).</summary>
+    /// <summary>Creates the stream, or checks that the existing one is usable (subjects, replicas and message age as expected).</summary>
     public static async Task EnsureStreamAsync(INatsJSContext js, StreamConfig wanted, CancellationToken cancellationToken)
     {
         try
@@ -131,8 +131,8 @@ internal sealed class Topology(string ns, int replicas, TimeSpan duplicateWindow
         {
             throw new NatsStoreException(
                 $"NATS stream {wanted.Name} keeps messages for {existing.MaxAge.TotalSeconds:0.###} s, but this node asks for {wanted.MaxAge.TotalSeconds:0.###} s. " +
-                "For the P2P directory that is --directory-heartbeat-interval × --directory-missed-heartbeats, which every node must set alike; " +
-                $"fix the setting, or change the bucket with `nats stream edit {wanted.Name} --max-age {wanted.MaxAge.TotalSeconds:0.###}s` (its entries are soft state: deleting it is safe too).");
+                "(The P2P directory bucket keeps entries for --directory-heartbeat-interval × --directory-missed-heartbeats, which every node must set alike.) " +
+                $"Fix the setting, or change the stream with `nats stream edit {wanted.Name} --max-age {wanted.MaxAge.TotalSeconds:0.###}s`; the directory holds soft state only, so deleting its bucket is safe too.");
         }
 
         if (existing.AllowDirect)
