@@ -28,7 +28,8 @@ internal sealed class PeerDirectory : IDisposable
         _metrics = metrics;
         _logger = logger;
         _store = store ?? new MemoryPeerDirectoryStore();
-        _sweep = options.Time.CreateTimer(_ => _ = SweepAsync(), null, options.DirectoryHeartbeatInterval, options.DirectoryHeartbeatInterval);
+        // The first sweep at once: a shared store learns its count then, rather than reporting 0 for an interval.
+        _sweep = options.Time.CreateTimer(_ => _ = SweepAsync(), null, TimeSpan.Zero, options.DirectoryHeartbeatInterval);
     }
 
     /// <summary>How long an entry lives without a heartbeat.</summary>
