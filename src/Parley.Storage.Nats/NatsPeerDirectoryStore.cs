@@ -16,7 +16,7 @@ namespace Parley.Storage.Nats;
 /// node may take it. The bucket's MaxAge is the entry lifetime, so NATS drops an entry that no node refreshed.</item>
 /// <item>The per-user limit is checked before and after a new device's write, because two nodes may add devices of
 /// one user at once: a write that finds the user over the limit afterwards takes itself back and is refused. Both
-/// racers may then be refused (each sees the other); the device registers again at its next attempt.</item>
+/// racers may then be refused (each sees the other), never both accepted; a second try succeeds.</item>
 /// </list>
 /// Created by <see cref="NatsChatStore.OpenDirectoryAsync"/>; uses that store's connection.
 /// </summary>
