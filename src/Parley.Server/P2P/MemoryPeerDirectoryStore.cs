@@ -5,7 +5,7 @@ namespace Parley.Server.P2P;
 /// <summary>
 /// The directory of one server (SQLite mode, the default): a dictionary under a lock. Kept in memory only: after a
 /// restart every device's next heartbeat gets UnknownDevice and registers again, so a restart costs one interval of
-/// lookups, and nothing stale by construction is ever written to disk. Every call completes synchronously, so tests
+/// lookups, and no stale entry can outlive the process. Every call completes synchronously, so tests
 /// on a fake clock see a sweep's effect as soon as they advance it.
 /// </summary>
 internal sealed class MemoryPeerDirectoryStore : IPeerDirectoryStore
