@@ -168,6 +168,7 @@ internal static class ServeCommand
             .AddFilter(null, level));
         var limits = new StoreLimits { MaxUnacknowledgedPerUser = maxUnread };
         IChatStore store;
+        IPeerDirectoryStore? directory = null; // null: the server keeps the P2P directory in memory
         if (string.IsNullOrWhiteSpace(cluster.Urls))
         {
             store = SqliteChatStore.Open(new SqliteStoreOptions(Path.Combine(data, "parley.db")) { Limits = limits });
@@ -190,6 +191,18 @@ internal static class ServeCommand
                 throw new UserError(exception.Message, exception);
             }
 
+            try
+            {
+                // Cluster-wide, so that a device registered through this node is found and kept alive through any other.
+                directory = await natsStore.OpenDirectoryAsync(fileLimits.DirectoryHeartbeatInterval * fileLimits.DirectoryMissedHeartbeats, signal.Token)
+                    .ConfigureAwait(false);
+            }
+            catch (NatsStoreException exception)
+            {
+                await natsStore.DisposeAsync().ConfigureAwait(false);
+                throw new UserError(exception.Message, exception);
+            }
+
             Console.Error.WriteLine($"parley: cluster mode on NATS {natsStore.ConnectedServer}, {natsStore.Replicas} replica(s), namespace {cluster.Namespace}");
             store = natsStore;
         }
@@ -204,7 +217,7 @@ internal static class ServeCommand
             RateLimitBurst = rateBurst,
             RateLimitBytesPerSecond = rateLimit == 0 ? 0 : new ServerOptions().RateLimitBytesPerSecond,
         };
-        var server = new ParleyServer(options, store, certificate, loggerFactory);
+        var server = new ParleyServer(options, store, certificate, loggerFactory, directory: directory);
         try
         {
             await server.StartAsync(signal.Token).ConfigureAwait(false);

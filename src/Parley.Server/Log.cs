@@ -83,4 +83,7 @@ internal static partial class Log
 
     [LoggerMessage(43, LogLevel.Warning, "Directory: {User} tried to register {Target}/{Device}", EventName = "DirectoryRefused")]
     public static partial void DirectoryRefused(ILogger logger, string user, string target, string device);
+
+    [LoggerMessage(44, LogLevel.Warning, "Directory: sweep failed; the next interval tries again", EventName = "DirectorySweepFailed")]
+    public static partial void DirectorySweepFailed(ILogger logger, Exception exception);
 }

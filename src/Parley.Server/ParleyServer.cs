@@ -40,8 +40,13 @@ public sealed class ParleyServer : IAsyncDisposable
     /// <param name="loggerFactory">Where logs go.</param>
     /// <param name="hasher">Password hashing; tests pass cheaper parameters.</param>
     /// <param name="throttle">Login throttling.</param>
+    /// <param name="directory">
+    /// Where the P2P directory keeps its entries; owned by the caller. Null: in this server's memory (one node). A
+    /// cluster passes a store shared by every node (NatsChatStore.OpenDirectoryAsync), so a device registered through
+    /// one node is found and kept alive through any.
+    /// </param>
     public ParleyServer(ServerOptions options, IChatStore store, X509Certificate2? certificate, ILoggerFactory? loggerFactory = null,
-        PasswordHasher? hasher = null, LoginThrottle? throttle = null)
+        PasswordHasher? hasher = null, LoginThrottle? throttle = null, IPeerDirectoryStore? directory = null)
     {
         _options = options;
         _store = store;
@@ -63,7 +68,7 @@ public sealed class ParleyServer : IAsyncDisposable
         var authenticator = new Authenticator(store, Hasher, Throttle, options, Metrics);
         _limiter = new ConnectionLimiter(options);
         var blobs = options.FilesPath is null ? null : new Files.BlobStore(options.FilesPath, options);
-        PeerDirectory = new P2P.PeerDirectory(options, Metrics, _logger);
+        PeerDirectory = new P2P.PeerDirectory(options, Metrics, _logger, directory);
         Metrics.DirectoryCount = () => PeerDirectory.Count;
         _services = new ConnectionServices(options, store, registry, authenticator, Metrics, _limiter, _logger, PeerDirectory, blobs);
         _loadLog = options.LoadLogInterval > TimeSpan.Zero

@@ -164,6 +164,20 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     }
 
     /// <summary>
+    /// Opens the P2P directory of the cluster (bucket NS_directory), creating it or checking the existing one. Its
+    /// MaxAge is <paramref name="entryLifetime"/> (heartbeat interval × missed heartbeats), which every node must use
+    /// alike: a node with another value is refused with an explanation. The directory shares this store's
+    /// connection and lives as long as the store.
+    /// </summary>
+    public async Task<NatsPeerDirectoryStore> OpenDirectoryAsync(TimeSpan entryLifetime, CancellationToken cancellationToken = default)
+    {
+        var config = _topology.DirectoryConfig(entryLifetime);
+        await Topology.EnsureStreamAsync(_js, config, cancellationToken).ConfigureAwait(false);
+        var bucket = await new NatsKVContext(_js).GetStoreAsync(_topology.Directory, cancellationToken).ConfigureAwait(false);
+        return new NatsPeerDirectoryStore(_js, bucket, config.Name!, _topology.Directory);
+    }
+
+    /// <summary>
     /// One subscription for other nodes' commits and receipts. Every node hears every commit: simple, and fine for a
     /// few nodes; interest-based subjects per online user are the next step (docs/topology.md).
     /// </summary>
@@ -701,7 +715,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     /// A key's live value and revision, or null when it is missing or deleted. On buckets without direct get the
     /// NATS.Net KV API throws on a missing key rather than returning a failed result, hence this wrapper.
     /// </summary>
-    private static async Task<KvValue<T>?> GetEntryAsync<T>(INatsKVStore bucket, string key, CancellationToken cancellationToken)
+    internal static async Task<KvValue<T>?> GetEntryAsync<T>(INatsKVStore bucket, string key, CancellationToken cancellationToken)
     {
         try
         {

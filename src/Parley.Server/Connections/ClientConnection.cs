@@ -364,10 +364,9 @@ internal sealed class ClientConnection
             case ChangePasswordFrame change:
                 return new ValueTask(ChangePasswordAsync(session, change));
             case DirectoryRegisterFrame register:
-                RegisterInDirectory(session, register);
-                return ValueTask.CompletedTask;
+                return new ValueTask(RegisterInDirectoryAsync(session, register));
             case LookupFrame lookup:
-                return Reply(Lookup(lookup));
+                return new ValueTask(LookupAsync(lookup));
             case HeartbeatFrame heartbeat:
                 return new ValueTask(HeartbeatAsync(heartbeat, closeAfter: false));
             default:
@@ -522,7 +521,7 @@ internal sealed class ClientConnection
         }
 
         _services.Registry.CloseOthers(session, ErrorCode.PasswordChanged, "the password was changed; log in again");
-        _services.Directory.Remove(session.User, device: null); // every device proves itself again with the new password
+        await _services.Directory.RemoveAsync(session.User, device: null, _lifetime.Token).ConfigureAwait(false); // every device proves itself again with the new password
         var token = await _services.Authenticator.IssueTokenAsync(session.User, session.Device, _lifetime.Token).ConfigureAwait(false);
         var head = await _services.Store.GetHeadAsync(session.User, _lifetime.Token).ConfigureAwait(false);
         Send(new AuthOkFrame(session.User, session.Device, token, head));
@@ -569,7 +568,7 @@ internal sealed class ClientConnection
     /// DIRECTORY_REGISTER: only for the session's own user and device (security.md 25); a host of 0.0.0.0 or :: is
     /// replaced by the address this connection comes from, so a device need not know its own address.
     /// </summary>
-    private void RegisterInDirectory(Session session, DirectoryRegisterFrame register)
+    private async Task RegisterInDirectoryAsync(Session session, DirectoryRegisterFrame register)
     {
         if (!Names.TryNormalizeUser(register.User, out var user) || user != session.User || register.Device != session.Device)
         {
@@ -584,7 +583,7 @@ internal sealed class ClientConnection
             return;
         }
 
-        if (!_services.Directory.TryRegister(user, session.Device, endpoint, register.Fingerprint, out var secret))
+        if (await _services.Directory.TryRegisterAsync(user, session.Device, endpoint, register.Fingerprint, _lifetime.Token).ConfigureAwait(false) is not { } secret)
         {
             Send(new ErrorFrame(ErrorCode.TooManySessions, MessageId.None, $"{user} has {Options.MaxDirectoryEntriesPerUser} devices in the directory"));
             return;
@@ -594,12 +593,12 @@ internal sealed class ClientConnection
     }
 
     /// <summary>LOOKUP: only reached when logged in (before login it is refused with NotAuthenticated like any other frame).</summary>
-    private PeersFrame Lookup(LookupFrame lookup)
+    private async Task LookupAsync(LookupFrame lookup)
     {
         _services.Metrics.LookupServed();
-        return Names.TryNormalizeUser(lookup.User, out var user)
-            ? new PeersFrame(user, _services.Directory.Lookup(user))
-            : new PeersFrame(lookup.User, []);
+        Send(Names.TryNormalizeUser(lookup.User, out var user)
+            ? new PeersFrame(user, await _services.Directory.LookupAsync(user, _lifetime.Token).ConfigureAwait(false))
+            : new PeersFrame(lookup.User, []));
     }
 
     /// <summary>
@@ -610,7 +609,7 @@ internal sealed class ClientConnection
     private async Task HeartbeatAsync(HeartbeatFrame heartbeat, bool closeAfter)
     {
         var result = Names.TryNormalizeUser(heartbeat.User, out var user)
-            ? _services.Directory.Heartbeat(user, heartbeat.Device, heartbeat.Secret)
+            ? await _services.Directory.HeartbeatAsync(user, heartbeat.Device, heartbeat.Secret, _lifetime.Token).ConfigureAwait(false)
             : HeartbeatResult.UnknownDevice;
         switch (result)
         {
@@ -635,7 +634,7 @@ internal sealed class ClientConnection
 
     private async Task LogoutAsync(Session session)
     {
-        _services.Directory.Remove(session.User, session.Device);
+        await _services.Directory.RemoveAsync(session.User, session.Device, _lifetime.Token).ConfigureAwait(false);
         await _services.Store.RevokeTokensAsync(session.User, session.Device, _lifetime.Token).ConfigureAwait(false);
         Abort(ErrorCode.None, "logged out");
     }

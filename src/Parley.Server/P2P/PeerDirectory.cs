@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Parley.Protocol.Frames;
+using Parley.Storage;
 
 namespace Parley.Server.P2P;
 
@@ -8,133 +9,126 @@ namespace Parley.Server.P2P;
 /// The P2P directory (docs/p2p.md): (user, device) → endpoint and device-key fingerprint, for devices in P2P mode.
 /// Entries are added only by a logged-in session for its own (user, device) (the caller checks), kept alive by
 /// heartbeats that carry a per-entry secret, and forgotten after <see cref="ServerOptions.DirectoryMissedHeartbeats"/>
-/// missed intervals: a lookup never returns an entry past its deadline, and a sweep removes them for good.
-/// Kept in memory only: after a restart every device's next heartbeat gets UnknownDevice and registers again, so
-/// a restart costs one interval of lookups, and the store holds nothing that is stale by construction.
+/// missed intervals: a lookup never returns an entry past its deadline, and a sweep each interval removes them for good.
+/// The rules live here; the entries live in an <see cref="IPeerDirectoryStore"/>: in memory on one server, or in a
+/// NATS KV bucket shared by every node of a cluster, so that any node answers for any device.
 /// </summary>
 internal sealed class PeerDirectory : IDisposable
 {
     private readonly ServerOptions _options;
     private readonly ServerMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly Lock _lock = new();
-    private readonly Dictionary<(string User, string Device), DirectoryEntry> _entries = [];
+    private readonly IPeerDirectoryStore _store;
     private readonly ITimer _sweep;
+    private int _sweeping;
 
-    public PeerDirectory(ServerOptions options, ServerMetrics metrics, ILogger logger)
+    public PeerDirectory(ServerOptions options, ServerMetrics metrics, ILogger logger, IPeerDirectoryStore? store = null)
     {
         _options = options;
         _metrics = metrics;
         _logger = logger;
-        _sweep = options.Time.CreateTimer(_ => Sweep(), null, options.DirectoryHeartbeatInterval, options.DirectoryHeartbeatInterval);
+        _store = store ?? new MemoryPeerDirectoryStore();
+        // The first sweep at once: a shared store learns its count then, rather than reporting 0 for an interval.
+        _sweep = options.Time.CreateTimer(_ => _ = SweepAsync(), null, TimeSpan.Zero, options.DirectoryHeartbeatInterval);
     }
 
     /// <summary>How long an entry lives without a heartbeat.</summary>
     public TimeSpan Timeout => _options.DirectoryHeartbeatInterval * _options.DirectoryMissedHeartbeats;
 
-    public int Count
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _entries.Count;
-            }
-        }
-    }
+    /// <summary>Entries held (cluster mode: in the whole cluster, as of the last sweep; see <see cref="IPeerDirectoryStore.Count"/>).</summary>
+    public int Count => _store.Count;
 
     /// <summary>
-    /// Adds or replaces the entry of (user, device) and returns the heartbeat secret for it. The caller has checked
-    /// that the session is this user and device. False when the user already has the most entries allowed.
+    /// Adds or replaces the entry of (user, device) and returns the heartbeat secret for it, or null when the user
+    /// already has the most entries allowed. The caller has checked that the session is this user and device.
     /// </summary>
-    public bool TryRegister(string user, string device, string endpoint, byte[] fingerprint, out byte[] secret)
+    public async Task<byte[]?> TryRegisterAsync(string user, string device, string endpoint, byte[] fingerprint, CancellationToken cancellationToken)
     {
-        secret = RandomNumberGenerator.GetBytes(DirectoryRegisteredFrame.SecretLength);
+        var secret = RandomNumberGenerator.GetBytes(DirectoryRegisteredFrame.SecretLength);
         var entry = new DirectoryEntry(user, device, endpoint, fingerprint, SHA256.HashData(secret), _options.Time.GetUtcNow());
-        lock (_lock)
+        if (!await _store.TryPutAsync(entry, _options.MaxDirectoryEntriesPerUser, cancellationToken).ConfigureAwait(false))
         {
-            if (!_entries.ContainsKey((user, device)) && _entries.Keys.Count(k => k.User == user) >= _options.MaxDirectoryEntriesPerUser)
-            {
-                return false;
-            }
-
-            _entries[(user, device)] = entry;
+            return null;
         }
 
         Log.DirectoryRegistered(_logger, user, device, endpoint.Length == 0 ? "(dials out only)" : endpoint);
-        return true;
+        return secret;
     }
 
-    /// <summary>A heartbeat from (user, device) with <paramref name="secret"/>: compared in fixed time with the entry's.</summary>
-    public HeartbeatResult Heartbeat(string user, string device, byte[] secret)
+    /// <summary>
+    /// A heartbeat from (user, device) with <paramref name="secret"/>: compared in fixed time with the entry's, then
+    /// the entry is replaced with a new last-seen time if nobody changed it meanwhile (a concurrent heartbeat through
+    /// another node, or a new registration with a new secret); otherwise it is read and checked again.
+    /// </summary>
+    public async Task<HeartbeatResult> HeartbeatAsync(string user, string device, byte[] secret, CancellationToken cancellationToken)
     {
-        var now = _options.Time.GetUtcNow();
         var hash = SHA256.HashData(secret);
-        lock (_lock)
+        while (true)
         {
-            if (!_entries.TryGetValue((user, device), out var entry) || IsExpired(entry, now))
+            var now = _options.Time.GetUtcNow();
+            var stored = await _store.GetAsync(user, device, cancellationToken).ConfigureAwait(false);
+            if (stored is null || IsExpired(stored.Entry, now))
             {
                 return HeartbeatResult.UnknownDevice;
             }
 
-            if (!CryptographicOperations.FixedTimeEquals(hash, entry.SecretHash))
+            if (!CryptographicOperations.FixedTimeEquals(hash, stored.Entry.SecretHash))
             {
                 return HeartbeatResult.WrongSecret;
             }
 
-            _entries[(user, device)] = entry with { LastSeen = now };
-        }
-
-        _metrics.HeartbeatReceived();
-        return HeartbeatResult.Alive;
-    }
-
-    /// <summary>The live entries of <paramref name="user"/>, most recently heard from first.</summary>
-    public IReadOnlyList<PeerEntry> Lookup(string user)
-    {
-        var now = _options.Time.GetUtcNow();
-        lock (_lock)
-        {
-            return _entries.Values
-                .Where(e => e.User == user && !IsExpired(e, now))
-                .OrderByDescending(e => e.LastSeen)
-                .Take(PeersFrame.MaxEntries)
-                .Select(e => new PeerEntry(e.Device, e.Endpoint, e.Fingerprint))
-                .ToList();
-        }
-    }
-
-    /// <summary>Removes the entry of (user, device), if any (logout, password change).</summary>
-    public void Remove(string user, string? device)
-    {
-        lock (_lock)
-        {
-            foreach (var key in _entries.Keys.Where(k => k.User == user && (device is null || k.Device == device)).ToList())
+            if (await _store.TryReplaceAsync(stored.Entry with { LastSeen = now }, stored.Revision, cancellationToken).ConfigureAwait(false))
             {
-                _entries.Remove(key);
+                _metrics.HeartbeatReceived();
+                return HeartbeatResult.Alive;
             }
         }
     }
+
+    /// <summary>The live entries of <paramref name="user"/>, most recently heard from first, at most what one PEERS frame holds.</summary>
+    public async Task<IReadOnlyList<PeerEntry>> LookupAsync(string user, CancellationToken cancellationToken)
+    {
+        var entries = await _store.ListAsync(user, cancellationToken).ConfigureAwait(false);
+        var now = _options.Time.GetUtcNow();
+        return entries
+            .Where(e => !IsExpired(e, now))
+            .OrderByDescending(e => e.LastSeen)
+            .Take(PeersFrame.MaxEntries)
+            .Select(e => new PeerEntry(e.Device, e.Endpoint, e.Fingerprint))
+            .ToList();
+    }
+
+    /// <summary>Removes the entry of (user, device), or all the user's entries when <paramref name="device"/> is null (logout, password change).</summary>
+    public Task RemoveAsync(string user, string? device, CancellationToken cancellationToken) => _store.RemoveAsync(user, device, cancellationToken);
 
     public void Dispose() => _sweep.Dispose();
 
-    /// <summary>Removes expired entries (lookups already skip them; this frees them and logs why a device went away).</summary>
-    internal void Sweep()
+    /// <summary>
+    /// Removes expired entries (lookups already skip them; this frees them and logs why a device went away). One
+    /// sweep at a time: a slow store must not pile sweeps up. A failure is logged and the next interval tries again.
+    /// </summary>
+    internal async Task SweepAsync()
     {
-        var now = _options.Time.GetUtcNow();
-        List<DirectoryEntry> expired;
-        lock (_lock)
+        if (Interlocked.Exchange(ref _sweeping, 1) == 1)
         {
-            expired = _entries.Values.Where(e => IsExpired(e, now)).ToList();
-            foreach (var entry in expired)
-            {
-                _entries.Remove((entry.User, entry.Device));
-            }
+            return;
         }
 
-        foreach (var entry in expired)
+        try
         {
-            Log.DirectoryExpired(_logger, entry.User, entry.Device, _options.DirectoryMissedHeartbeats);
+            var expired = await _store.SweepAsync(_options.Time.GetUtcNow(), Timeout).ConfigureAwait(false);
+            foreach (var entry in expired)
+            {
+                Log.DirectoryExpired(_logger, entry.User, entry.Device, _options.DirectoryMissedHeartbeats);
+            }
+        }
+        catch (Exception exception)
+        {
+            Log.DirectorySweepFailed(_logger, exception);
+        }
+        finally
+        {
+            Volatile.Write(ref _sweeping, 0);
         }
     }
 

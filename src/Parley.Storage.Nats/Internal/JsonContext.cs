@@ -11,6 +11,7 @@ namespace Parley.Storage.Nats.Internal;
 [JsonSerializable(typeof(LiveBody))]
 [JsonSerializable(typeof(PresenceBody))]
 [JsonSerializable(typeof(CloseBody))]
+[JsonSerializable(typeof(DirectoryBody))]
 [JsonSerializable(typeof(Dictionary<string, ulong>))]
 [JsonSerializable(typeof(Dictionary<string, object>))]
 [JsonSerializable(typeof(string))]

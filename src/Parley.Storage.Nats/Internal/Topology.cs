@@ -27,6 +27,9 @@ internal sealed class Topology(string ns, int replicas, TimeSpan duplicateWindow
 
     public string Submits { get; } = ns + "_submits";
 
+    /// <summary>The P2P directory: created only by a node that serves it (<see cref="DirectoryConfig"/>), not in <see cref="Buckets"/>.</summary>
+    public string Directory { get; } = ns + "_directory";
+
     public int Replicas => replicas;
 
     public string LogSubject(string owner) => LogSubjectPrefix + Keys.Hex(owner);
@@ -70,7 +73,23 @@ internal sealed class Topology(string ns, int replicas, TimeSpan duplicateWindow
         MaxMsgSize = 64 * 1024,
     };
 
-    /// <summary>Creates the stream, or checks that the existing one is usable (subjects and replicas as expected).</summary>
+    /// <summary>
+    /// The P2P directory bucket: a KV bucket whose MaxAge is the entry lifetime (heartbeat interval × missed
+    /// heartbeats), so that NATS itself drops an entry no node has refreshed, whichever node registered it and even
+    /// when every node that saw it is gone. A heartbeat rewrites the key, which restarts its age. Deletes are allowed:
+    /// logout removes the entry's message itself rather than leaving a delete marker, so the bucket's message count
+    /// is the number of entries. The duplicate window may not exceed MaxAge (NATS refuses it).
+    /// </summary>
+    public StreamConfig DirectoryConfig(TimeSpan entryLifetime)
+    {
+        var config = BucketConfig(Directory);
+        config.MaxAge = entryLifetime;
+        config.DenyDelete = false;
+        config.DuplicateWindow = entryLifetime < config.DuplicateWindow ? entryLifetime : config.DuplicateWindow;
+        return config;
+    }
+
+    /// <summary>Creates the stream, or checks that the existing one is usable (subjects, replicas and message age as expected).</summary>
     public static async Task EnsureStreamAsync(INatsJSContext js, StreamConfig wanted, CancellationToken cancellationToken)
     {
         try
@@ -106,6 +125,14 @@ internal sealed class Topology(string ns, int replicas, TimeSpan duplicateWindow
             throw new NatsStoreException(
                 $"NATS stream {wanted.Name} has {existing.NumReplicas} replica(s), but this node asks for {wanted.NumReplicas}. " +
                 "Every node must use the same --nats-replicas; change the stream with `nats stream edit` or fix the setting.");
+        }
+
+        if (existing.MaxAge != wanted.MaxAge)
+        {
+            throw new NatsStoreException(
+                $"NATS stream {wanted.Name} keeps messages for {existing.MaxAge.TotalSeconds:0.###} s, but this node asks for {wanted.MaxAge.TotalSeconds:0.###} s. " +
+                "(The P2P directory bucket keeps entries for --directory-heartbeat-interval × --directory-missed-heartbeats, which every node must set alike.) " +
+                $"Fix the setting, or change the stream with `nats stream edit {wanted.Name} --max-age {wanted.MaxAge.TotalSeconds:0.###}s`; the directory holds soft state only, so deleting its bucket is safe too.");
         }
 
         if (existing.AllowDirect)

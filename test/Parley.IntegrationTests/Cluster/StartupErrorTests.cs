@@ -62,4 +62,21 @@ public sealed class StartupErrorTests(NatsFixture nats) : IClassFixture<NatsFixt
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("exists with subjects [other.things.>]", result.Stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Serve_DirectoryHeartbeatSettingsUnlikeTheOtherNodes_ExitsWithClearError()
+    {
+        var ns = NatsFixture.NewNamespace();
+        await using (var otherNode = await Storage.Nats.NatsChatStore.OpenAsync(new Storage.Nats.NatsStoreOptions { Urls = [nats.Server.Url], Namespace = ns }))
+        {
+            await otherNode.OpenDirectoryAsync(TimeSpan.FromSeconds(90)); // the defaults: 30 s × 3
+        }
+
+        using var data = new TempDirectory();
+        var result = await Parley.RunAsync(null, "serve", "--data", data.Path, "--listen", "127.0.0.1:0", "--nats", nats.Server.Url, "--nats-namespace", ns,
+            "--directory-heartbeat-interval", "10");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("keeps messages for 90 s, but this node asks for 30 s", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--directory-heartbeat-interval", result.Stderr, StringComparison.Ordinal);
+    }
 }

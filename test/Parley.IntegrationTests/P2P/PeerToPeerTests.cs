@@ -152,7 +152,10 @@ public sealed class PeerToPeerTests(ITestOutputHelper output)
             await WaitUntilAsync(async () => (await probe.LookupAsync("bob")).Entries.Count == 0, "bob's entry to expire");
             // The last heartbeat came at most 1 s before the silence, and the entry lives 3 s after it.
             Assert.True(silent.Elapsed >= TimeSpan.FromSeconds(2), $"forgotten after {silent.Elapsed.TotalSeconds:0.0} s of silence");
-            await WaitUntilAsync(() => Task.FromResult(server.Log.Contains("forgotten after 3 missed heartbeats", StringComparison.Ordinal)), "the expiry log line");
+            if (!ServerProcess.ClusterMode) // in cluster mode NATS drops the entry silently (docs/p2p.md, "The directory in cluster mode")
+            {
+                await WaitUntilAsync(() => Task.FromResult(server.Log.Contains("forgotten after 3 missed heartbeats", StringComparison.Ordinal)), "the expiry log line");
+            }
         }
         finally
         {
