@@ -204,6 +204,14 @@ internal static class Workloads
             await SettleAsync();
             var rssAfter = server.Rss();
             var open = count - failed;
+            // --hold S keeps the connections open S seconds more, e.g. to take a heap snapshot of the server
+            // (dotnet-gcdump collect -p PID) while they are idle (docs/performance.md, W3).
+            if (options.Int("hold", 0) is var hold and > 0)
+            {
+                Console.Error.WriteLine($"holding {open} connections for {hold} s");
+                await Task.Delay(TimeSpan.FromSeconds(hold), cancellationToken);
+            }
+
             return new Dictionary<string, object?>
             {
                 ["connections"] = count,
