@@ -11,7 +11,7 @@ namespace Parley.Cli;
 
 /// <summary>
 /// `parley serve`: the server on its embedded SQLite store, or with --nats one node of a cluster whose state lives in
-/// NATS JetStream (docs/topology.md). The data folder then keeps only the node's TLS key and uploaded files.
+/// NATS JetStream (docs/topology.md). The data folder then keeps only the node's TLS key and uploads in progress.
 /// </summary>
 internal static class ServeCommand
 {
@@ -104,7 +104,7 @@ internal static class ServeCommand
 
         var files = new Option<string?>("--files")
         {
-            Description = "Folder for uploaded files (default: DATA/files). In cluster mode, a folder shared by every node lets any node serve any file",
+            Description = "Folder for uploaded files (default: DATA/files). In cluster mode (--nats) files are kept in NATS and this folder holds only this node's uploads in progress",
         };
         var nats = new Option<string?>("--nats")
         {
@@ -162,6 +162,7 @@ internal static class ServeCommand
             .AddFilter(null, level));
         var limits = new StoreLimits { MaxUnacknowledgedPerUser = maxUnread };
         IChatStore store;
+        IBlobStorage? blobStorage = null;
         if (string.IsNullOrWhiteSpace(cluster.Urls))
         {
             store = SqliteChatStore.Open(new SqliteStoreOptions(Path.Combine(data, "parley.db")) { Limits = limits });
@@ -184,6 +185,17 @@ internal static class ServeCommand
                 throw new UserError(exception.Message, exception);
             }
 
+            try
+            {
+                // Files in NATS too, so any node serves any file; --files then only holds this node's uploads in progress.
+                blobStorage = await NatsBlobStorage.OpenAsync(natsStore, fileLimits.FileRetention, cancellationToken: signal.Token).ConfigureAwait(false);
+            }
+            catch (NatsStoreException exception)
+            {
+                await natsStore.DisposeAsync().ConfigureAwait(false);
+                throw new UserError(exception.Message, exception);
+            }
+
             Console.Error.WriteLine($"parley: cluster mode on NATS {natsStore.ConnectedServer}, {natsStore.Replicas} replica(s), namespace {cluster.Namespace}");
             store = natsStore;
         }
@@ -198,7 +210,7 @@ internal static class ServeCommand
             RateLimitBurst = rateBurst,
             RateLimitBytesPerSecond = rateLimit == 0 ? 0 : new ServerOptions().RateLimitBytesPerSecond,
         };
-        var server = new ParleyServer(options, store, certificate, loggerFactory);
+        var server = new ParleyServer(options, store, certificate, loggerFactory, blobStorage: blobStorage);
         try
         {
             await server.StartAsync(signal.Token).ConfigureAwait(false);

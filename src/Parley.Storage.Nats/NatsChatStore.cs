@@ -67,6 +67,12 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     /// <summary>Replicas in use for every stream and bucket (decided at start when 0 was asked for).</summary>
     public int Replicas => _topology.Replicas;
 
+    /// <summary>The JetStream context of this node's connection, shared with <see cref="NatsBlobStorage"/>.</summary>
+    internal NatsJSContext JetStream => _js;
+
+    /// <summary>The names of this namespace's streams and buckets, shared with <see cref="NatsBlobStorage"/>.</summary>
+    internal Topology Topology => _topology;
+
     /// <summary>The NATS server this node is connected to now (for logs).</summary>
     public string ConnectedServer => _connection.ServerInfo is { } info ? $"{info.Name} {info.Host}:{info.Port} (v{info.Version})" : "none";
 

@@ -42,8 +42,8 @@ internal sealed class FileTransfers : IDisposable
             return;
         }
 
-        _blobs.Sweep();
-        var record = _blobs.Find(start.FileId);
+        await _blobs.SweepAsync(cancellationToken).ConfigureAwait(false);
+        var record = await _blobs.FindAsync(start.FileId, cancellationToken).ConfigureAwait(false);
         if (record is null)
         {
             if (await _services.Store.GetPasswordHashAsync(to, cancellationToken).ConfigureAwait(false) is null)
@@ -52,7 +52,8 @@ internal sealed class FileTransfers : IDisposable
                 return;
             }
 
-            var (created, error, message) = _blobs.Create(start.FileId, session.User, to, start.Name, start.Size, start.Sha256);
+            var (created, error, message) = await _blobs.CreateAsync(start.FileId, session.User, to, start.Name, start.Size, start.Sha256, cancellationToken)
+                .ConfigureAwait(false);
             if (created is null)
             {
                 _connection.Send(new ErrorFrame(error, start.FileId, message));
@@ -61,8 +62,9 @@ internal sealed class FileTransfers : IDisposable
 
             record = created;
         }
-        else if (record.Sender != session.User || record.Recipient != to || record.Size != (long)start.Size ||
-                 record.Sha256 != Convert.ToHexStringLower(start.Sha256))
+
+        if (record.Sender != session.User || record.Recipient != to || record.Size != (long)start.Size ||
+            record.Sha256 != Convert.ToHexStringLower(start.Sha256))
         {
             // Another user's id, or the same id for different content (IdReused for a message): refused alike.
             _connection.Send(new ErrorFrame(ErrorCode.UnknownFile, start.FileId, "this file id belongs to another upload; pick a new id"));
@@ -114,7 +116,7 @@ internal sealed class FileTransfers : IDisposable
             {
                 // security.md 29: never store a byte past the declared size. The partial file goes; the sender lied.
                 _uploads.TryRemove(chunk.FileId, out _);
-                _blobs.Delete(state.Record);
+                await _blobs.DeleteAsync(state.Record, cancellationToken).ConfigureAwait(false);
                 _connection.Send(new ErrorFrame(ErrorCode.FileTooLarge, chunk.FileId, $"more bytes than the declared {state.Record.Size}; upload deleted"));
                 _connection.Abort(ErrorCode.None, "upload ran past its declared size");
                 return;
@@ -135,7 +137,7 @@ internal sealed class FileTransfers : IDisposable
 
     public async ValueTask StartDownloadAsync(Session session, FileOffsetFrame request, CancellationToken cancellationToken)
     {
-        var record = _blobs.Find(request.FileId);
+        var record = await _blobs.FindAsync(request.FileId, cancellationToken).ConfigureAwait(false);
         if (record is not { Complete: true } || (record.Sender != session.User && record.Recipient != session.User))
         {
             // One answer for missing, expired and someone else's: file ids cannot be probed.
@@ -148,12 +150,8 @@ internal sealed class FileTransfers : IDisposable
             throw new ProtocolException(ErrorCode.ProtocolError, $"DOWNLOAD from offset {request.Offset} of a {record.Size}-byte file");
         }
 
-        FileStream blob;
-        try
-        {
-            blob = new FileStream(_blobs.BlobPath(request.FileId), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 0, useAsync: true);
-        }
-        catch (FileNotFoundException)
+        var blob = await _blobs.OpenReadAsync(record, (long)request.Offset, cancellationToken).ConfigureAwait(false);
+        if (blob is null)
         {
             _connection.Send(new ErrorFrame(ErrorCode.UnknownFile, request.FileId, "no such file (it may have expired)"));
             return;
@@ -175,14 +173,13 @@ internal sealed class FileTransfers : IDisposable
         _uploads.Clear();
     }
 
-    private async Task SendBlobAsync(FileStream blob, BlobRecord record, long offset, bool isRecipient, CancellationToken cancellationToken)
+    private async Task SendBlobAsync(Stream blob, BlobRecord record, long offset, bool isRecipient, CancellationToken cancellationToken)
     {
         var id = MessageId.Parse(record.Id);
         try
         {
             await using (blob.ConfigureAwait(false))
             {
-                blob.Position = offset;
                 while (offset < record.Size)
                 {
                     if (!_chunkWindow.Wait(0) && !await _chunkWindow.WaitAsync(Options.WriteTimeout, cancellationToken).ConfigureAwait(false))
@@ -202,7 +199,7 @@ internal sealed class FileTransfers : IDisposable
             _connection.Send(new FileOffsetFrame(FrameType.FileEnd, id, (ulong)record.Size));
             if (isRecipient)
             {
-                _blobs.MarkFetched(record);
+                await _blobs.MarkFetchedAsync(record, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -223,12 +220,12 @@ internal sealed class FileTransfers : IDisposable
         var actual = state.Finish();
         if (Convert.ToHexStringLower(actual) != record.Sha256)
         {
-            _blobs.Delete(record);
+            await _blobs.DeleteAsync(record, cancellationToken).ConfigureAwait(false);
             _connection.Send(new ErrorFrame(ErrorCode.HashMismatch, id, "the bytes received do not match the declared SHA-256; upload deleted, send it again"));
             return;
         }
 
-        _blobs.Complete(state);
+        await _blobs.CompleteAsync(state, cancellationToken).ConfigureAwait(false);
         await AnnounceAsync(record, cancellationToken).ConfigureAwait(false);
     }
 

@@ -11,6 +11,8 @@ namespace Parley.Storage.Nats.Internal;
 [JsonSerializable(typeof(LiveBody))]
 [JsonSerializable(typeof(PresenceBody))]
 [JsonSerializable(typeof(CloseBody))]
+[JsonSerializable(typeof(BlobRecord))]
+[JsonSerializable(typeof(Dictionary<string, QuotaEntry>))]
 [JsonSerializable(typeof(Dictionary<string, ulong>))]
 [JsonSerializable(typeof(Dictionary<string, object>))]
 [JsonSerializable(typeof(string))]

@@ -27,6 +27,12 @@ internal sealed class Topology(string ns, int replicas, TimeSpan duplicateWindow
 
     public string Submits { get; } = ns + "_submits";
 
+    /// <summary>The KV bucket of file records (f.&lt;id&gt;) and per-sender quota ledgers (q.&lt;hex user&gt;).</summary>
+    public string Files { get; } = ns + "_files";
+
+    /// <summary>The Object Store of verified file blobs, one object per file id; its stream is OBJ_&lt;name&gt;.</summary>
+    public string Blobs { get; } = ns + "_blobs";
+
     public int Replicas => replicas;
 
     public string LogSubject(string owner) => LogSubjectPrefix + Keys.Hex(owner);
@@ -69,6 +75,21 @@ internal sealed class Topology(string ns, int replicas, TimeSpan duplicateWindow
         DuplicateWindow = TimeSpan.FromMinutes(2),
         MaxMsgSize = 64 * 1024,
     };
+
+    /// <summary>
+    /// The file records: a bucket like the others, but with MaxAge set to the file retention (so NATS itself drops
+    /// records of expired files: a record is written last when its file is fetched or completed, never before it was
+    /// created, so MaxAge never removes one early), deletes allowed (a refused or swept upload is forgotten), and
+    /// room for a quota ledger of many files.
+    /// </summary>
+    public StreamConfig FilesConfig(TimeSpan retention)
+    {
+        var config = BucketConfig(Files);
+        config.MaxAge = retention;
+        config.DenyDelete = false;
+        config.MaxMsgSize = 1024 * 1024;
+        return config;
+    }
 
     /// <summary>Creates the stream, or checks that the existing one is usable (subjects and replicas as expected).</summary>
     public static async Task EnsureStreamAsync(INatsJSContext js, StreamConfig wanted, CancellationToken cancellationToken)
