@@ -1,6 +1,7 @@
+using System.Text;
+using System.Text.Json.Nodes;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
-using NATS.Client.JetStream.Models;
 
 namespace Parley.Storage.Nats.Internal;
 
@@ -32,16 +33,31 @@ internal sealed class ObjectChunkStream : Stream
     public static async Task<ObjectChunkStream> OpenAsync(INatsJSContext js, string stream, string chunkSubject, long size, long offset,
         CancellationToken cancellationToken)
     {
-        var consumer = await js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig
+        // The plain ephemeral-create API, with the filter only in the body: nats-server 2.9.10 refuses the newer
+        // CONSUMER.CREATE.<stream>.<name>.<filter> form (which the client uses) for a filter of several tokens.
+        var request = new JsonObject
         {
-            FilterSubject = chunkSubject,
-            DeliverPolicy = ConsumerConfigDeliverPolicy.All,
-            AckPolicy = ConsumerConfigAckPolicy.None,
-            MemStorage = true,
-            NumReplicas = 1,
-            // A download abandoned without Dispose (a crashed node) leaves nothing behind for long.
-            InactiveThreshold = TimeSpan.FromMinutes(1),
-        }, cancellationToken).ConfigureAwait(false);
+            ["stream_name"] = stream,
+            ["config"] = new JsonObject
+            {
+                ["filter_subject"] = chunkSubject,
+                ["deliver_policy"] = "all",
+                ["ack_policy"] = "none",
+                ["mem_storage"] = true,
+                ["num_replicas"] = 1,
+                // A download abandoned without Dispose (a crashed node) leaves nothing behind for long.
+                ["inactive_threshold"] = (long)TimeSpan.FromMinutes(1).TotalNanoseconds,
+            },
+        };
+        var reply = await js.Connection.RequestAsync<byte[], byte[]>($"$JS.API.CONSUMER.CREATE.{stream}",
+            Encoding.UTF8.GetBytes(request.ToJsonString()), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var answer = JsonNode.Parse(reply.Data ?? []);
+        if (answer?["name"]?.GetValue<string>() is not { } name)
+        {
+            throw new IOException($"NATS refused a reader for the file's chunks: {answer?["error"]?["description"]}");
+        }
+
+        var consumer = await js.GetConsumerAsync(stream, name, cancellationToken).ConfigureAwait(false);
         var stop = new CancellationTokenSource();
         var chunks = consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = PrefetchChunks }, cancellationToken: stop.Token)
             .GetAsyncEnumerator(stop.Token);

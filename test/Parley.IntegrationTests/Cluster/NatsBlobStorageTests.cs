@@ -1,0 +1,69 @@
+using System.Security.Cryptography;
+using Parley.Storage;
+using Parley.Storage.Nats;
+
+namespace Parley.IntegrationTests.Cluster;
+
+/// <summary><see cref="NatsBlobStorage"/> on a real nats-server: records, quota ledger, and chunked reads from an offset.</summary>
+public sealed class NatsBlobStorageTests(NatsFixture nats) : IClassFixture<NatsFixture>, IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    [Fact]
+    public async Task Store_ThenRead_FromZeroAndFromAnOffsetInsideAChunk_SameBytes()
+    {
+        await using var store = await NatsChatStore.OpenAsync(new NatsStoreOptions { Urls = [nats.Server.Url], Namespace = NatsFixture.NewNamespace() });
+        var blobs = await NatsBlobStorage.OpenAsync(store, TimeSpan.FromDays(7));
+        var content = new byte[(3 * NatsBlobStorage.ChunkBytes) + 1001];
+        new Random(5).NextBytes(content);
+        var record = Record(content, "alice");
+        Assert.Same(record, (await blobs.CreateAsync(record, 1 << 30, CancellationToken.None)).Record);
+        var part = _dir.Sub("x.part");
+        await File.WriteAllBytesAsync(part, content);
+
+        await blobs.StoreAsync(record, part, CancellationToken.None);
+
+        Assert.False(File.Exists(part));
+        Assert.True((await blobs.FindAsync(record.Id, CancellationToken.None))!.Complete);
+        Assert.Equal(content, await ReadAllAsync(blobs, record, 0));
+        var offset = NatsBlobStorage.ChunkBytes + 17;
+        Assert.Equal(content[offset..], await ReadAllAsync(blobs, record, offset));
+    }
+
+    [Fact]
+    public async Task Create_OverQuota_RefusedWithBytesUsed_UntilFetched()
+    {
+        await using var store = await NatsChatStore.OpenAsync(new NatsStoreOptions { Urls = [nats.Server.Url], Namespace = NatsFixture.NewNamespace() });
+        var blobs = await NatsBlobStorage.OpenAsync(store, TimeSpan.FromDays(7));
+        var first = Record(new byte[600], "alice");
+        Assert.NotNull((await blobs.CreateAsync(first, 1000, CancellationToken.None)).Record);
+
+        var (refused, used) = await blobs.CreateAsync(Record(new byte[500], "alice"), 1000, CancellationToken.None);
+        Assert.Null(refused);
+        Assert.Equal(600, used);
+        Assert.NotNull((await blobs.CreateAsync(Record(new byte[500], "bob"), 1000, CancellationToken.None)).Record);
+
+        await blobs.MarkFetchedAsync(first, CancellationToken.None);
+        Assert.NotNull((await blobs.CreateAsync(Record(new byte[500], "alice"), 1000, CancellationToken.None)).Record);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private static BlobRecord Record(byte[] content, string sender) => new()
+    {
+        Id = Protocol.MessageId.NewRandom().ToString(), Sender = sender, Recipient = "bob", Name = "x.bin", Size = content.Length,
+        Sha256 = Convert.ToHexStringLower(SHA256.HashData(content)), Created = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+    };
+
+    private static async Task<byte[]> ReadAllAsync(IBlobStorage blobs, BlobRecord record, long offset)
+    {
+        var stream = await blobs.OpenReadAsync(record, offset, CancellationToken.None);
+        Assert.NotNull(stream);
+        await using (stream)
+        {
+            using var copy = new MemoryStream();
+            await stream.CopyToAsync(copy).WaitAsync(TimeSpan.FromSeconds(30));
+            return copy.ToArray();
+        }
+    }
+}
