@@ -83,4 +83,7 @@ internal static partial class Log
 
     [LoggerMessage(43, LogLevel.Warning, "Directory: {User} tried to register {Target}/{Device}", EventName = "DirectoryRefused")]
     public static partial void DirectoryRefused(ILogger logger, string user, string target, string device);
+
+    [LoggerMessage(900, LogLevel.Error, "File {FileId}: {Operation} failed in the file storage", EventName = "FileStorageFailed")]
+    public static partial void FileStorageFailed(ILogger logger, Parley.Protocol.MessageId fileId, string operation, Exception exception);
 }

@@ -36,6 +36,44 @@ internal sealed class FileTransfers : IDisposable
 
     public async ValueTask StartUploadAsync(Session session, UploadStartFrame start, CancellationToken cancellationToken)
     {
+        try
+        {
+            await StartUploadCoreAsync(session, start, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (IsStorageFailure(exception))
+        {
+            StorageFailed(start.FileId, "upload start", exception);
+        }
+    }
+
+    public async ValueTask StartDownloadAsync(Session session, FileOffsetFrame request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await StartDownloadCoreAsync(session, request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (IsStorageFailure(exception))
+        {
+            StorageFailed(request.FileId, "download start", exception);
+        }
+    }
+
+    /// <summary>
+    /// A failure of the blob storage (NATS unreachable in cluster mode, a full disk) or of this node's .part file:
+    /// it concerns one file, so that file is answered with an error and the connection stays up. Protocol violations
+    /// and a closing connection are not this.
+    /// </summary>
+    private static bool IsStorageFailure(Exception exception) =>
+        exception is not (ProtocolException or OperationCanceledException or OutOfMemoryException);
+
+    private void StorageFailed(MessageId id, string operation, Exception exception)
+    {
+        Log.FileStorageFailed(_services.Logger, id, operation, exception);
+        _connection.Send(new ErrorFrame(ErrorCode.InternalError, id, $"the server could not reach its file storage ({operation}); try again"));
+    }
+
+    private async ValueTask StartUploadCoreAsync(Session session, UploadStartFrame start, CancellationToken cancellationToken)
+    {
         if (!Names.TryNormalizeRecipient(start.To, out var to))
         {
             _connection.Send(new ErrorFrame(ErrorCode.BadId, start.FileId, "bad recipient name"));
@@ -135,7 +173,7 @@ internal sealed class FileTransfers : IDisposable
         }
     }
 
-    public async ValueTask StartDownloadAsync(Session session, FileOffsetFrame request, CancellationToken cancellationToken)
+    private async ValueTask StartDownloadCoreAsync(Session session, FileOffsetFrame request, CancellationToken cancellationToken)
     {
         var record = await _blobs.FindAsync(request.FileId, cancellationToken).ConfigureAwait(false);
         if (record is not { Complete: true } || (record.Sender != session.User && record.Recipient != session.User))
@@ -210,6 +248,11 @@ internal sealed class FileTransfers : IDisposable
         {
             _connection.Send(new ErrorFrame(ErrorCode.UnknownFile, id, "the file could not be read (it may have expired)"));
         }
+        catch (Exception exception) when (IsStorageFailure(exception))
+        {
+            // Runs on its own task: nothing above would see it, and the client would wait for chunks for ever.
+            StorageFailed(id, "download", exception);
+        }
     }
 
     private async ValueTask FinishAsync(UploadState state, CancellationToken cancellationToken)
@@ -225,7 +268,17 @@ internal sealed class FileTransfers : IDisposable
             return;
         }
 
-        await _blobs.CompleteAsync(state, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _blobs.CompleteAsync(state, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (IsStorageFailure(exception))
+        {
+            // The verified .part stays: the client's UPLOAD_START again resumes at its end and completes it then.
+            StorageFailed(id, "upload completion", exception);
+            return;
+        }
+
         await AnnounceAsync(record, cancellationToken).ConfigureAwait(false);
     }
 
