@@ -130,14 +130,17 @@ public sealed class NatsBlobStorage : IBlobStorage
             return (record, 0);
         }
 
-        // Another node created this id first (the same client on two connections, or an id clash): its record decides.
-        var existing = await FindAsync(record.Id, cancellationToken).ConfigureAwait(false);
+        // Another node created this id first (the same client on two connections, or an id clash): its record decides,
+        // even one past the retention that NATS has not dropped yet (the caller compares it with the upload).
+        var existing = (await GetRecordAsync(RecordKey(record.Id), cancellationToken).ConfigureAwait(false))?.Value;
         if (existing is null || existing.Sender != record.Sender)
         {
             await ReleaseAsync(record.Sender, record.Id, cancellationToken).ConfigureAwait(false);
         }
 
-        return existing is null ? await CreateAsync(record, quotaBytes, cancellationToken).ConfigureAwait(false) : (existing, 0);
+        return existing is null
+            ? throw new IOException($"the record of file {record.Id} could not be created in NATS, nor read back")
+            : (existing, 0);
     }
 
     /// <inheritdoc />

@@ -237,7 +237,9 @@ internal sealed class FileTransfers : IDisposable
             _connection.Send(new FileOffsetFrame(FrameType.FileEnd, id, (ulong)record.Size));
             if (isRecipient)
             {
-                await _blobs.MarkFetchedAsync(record, cancellationToken).ConfigureAwait(false);
+                // Not the connection's token: a client that closes as soon as it has FILE_END (as `parley get`
+                // does) would cancel the write, and its file would count against the sender's quota until retention.
+                await _blobs.MarkFetchedAsync(record, CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
