@@ -16,14 +16,21 @@ internal sealed class ObjectChunkStream : Stream
 {
     private const int PrefetchChunks = 4;
     private static readonly TimeSpan ChunkTimeout = TimeSpan.FromSeconds(30);
+    private readonly INatsJSContext _js;
+    private readonly string _stream;
+    private readonly string _consumer;
     private readonly CancellationTokenSource _stop;
     private readonly IAsyncEnumerator<INatsJSMsg<byte[]>> _chunks;
     private long _skip;
     private long _remaining;
     private ReadOnlyMemory<byte> _current;
 
-    private ObjectChunkStream(CancellationTokenSource stop, IAsyncEnumerator<INatsJSMsg<byte[]>> chunks, long skip, long remaining)
+    private ObjectChunkStream(INatsJSContext js, string stream, string consumer, CancellationTokenSource stop, IAsyncEnumerator<INatsJSMsg<byte[]>> chunks,
+        long skip, long remaining)
     {
+        _js = js;
+        _stream = stream;
+        _consumer = consumer;
         _stop = stop;
         _chunks = chunks;
         _skip = skip;
@@ -61,7 +68,7 @@ internal sealed class ObjectChunkStream : Stream
         var stop = new CancellationTokenSource();
         var chunks = consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = PrefetchChunks }, cancellationToken: stop.Token)
             .GetAsyncEnumerator(stop.Token);
-        return new ObjectChunkStream(stop, chunks, offset, size - offset);
+        return new ObjectChunkStream(js, stream, name, stop, chunks, offset, size - offset);
     }
 
     public override bool CanRead => true;
@@ -143,6 +150,16 @@ internal sealed class ObjectChunkStream : Stream
         }
 
         _stop.Dispose();
+        try
+        {
+            // At once rather than after the inactivity threshold: a busy node would otherwise keep one per recent download.
+            await _js.DeleteConsumerAsync(_stream, _consumer).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is NatsException or OperationCanceledException)
+        {
+            // gone already, or NATS unreachable: the inactivity threshold removes it
+        }
+
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
