@@ -9,8 +9,9 @@ namespace Parley.Storage.Nats.Internal;
 /// A read-only stream over one object's chunks, from an offset on, for downloads. The chunks come from an ephemeral
 /// pull consumer on the object's chunk subject that holds at most <see cref="PrefetchChunks"/> chunks, so memory does
 /// not depend on the file's size (the Object Store API's GetAsync would write the whole object into a destination
-/// without waiting for the client). Chunks before the offset are read and dropped: NATS gives no way to find the
-/// stream sequence of chunk k of an object, since chunks of objects put at the same time interleave.
+/// without waiting for the client). A download from an offset first finds the chunk that holds it with a
+/// headers-only pass (chunks of objects stored at the same time interleave, so chunk k is not at first + k), then
+/// reads from that chunk's stream sequence and drops only the bytes before the offset inside it.
 /// </summary>
 internal sealed class ObjectChunkStream : Stream
 {
@@ -40,35 +41,110 @@ internal sealed class ObjectChunkStream : Stream
     public static async Task<ObjectChunkStream> OpenAsync(INatsJSContext js, string stream, string chunkSubject, long size, long offset,
         CancellationToken cancellationToken)
     {
-        // The plain ephemeral-create API, with the filter only in the body: nats-server 2.9.10 refuses the newer
-        // CONSUMER.CREATE.<stream>.<name>.<filter> form (which the client uses) for a filter of several tokens.
-        var request = new JsonObject
-        {
-            ["stream_name"] = stream,
-            ["config"] = new JsonObject
-            {
-                ["filter_subject"] = chunkSubject,
-                ["deliver_policy"] = "all",
-                ["ack_policy"] = "none",
-                ["mem_storage"] = true,
-                ["num_replicas"] = 1,
-                // A download abandoned without Dispose (a crashed node) leaves nothing behind for long.
-                ["inactive_threshold"] = (long)TimeSpan.FromMinutes(1).TotalNanoseconds,
-            },
-        };
-        var reply = await js.Connection.RequestAsync<byte[], byte[]>($"$JS.API.CONSUMER.CREATE.{stream}",
-            Encoding.UTF8.GetBytes(request.ToJsonString()), cancellationToken: cancellationToken).ConfigureAwait(false);
-        var answer = JsonNode.Parse(reply.Data ?? []);
-        if (answer?["name"]?.GetValue<string>() is not { } name)
-        {
-            throw new IOException($"NATS refused a reader for the file's chunks: {answer?["error"]?["description"]}");
-        }
-
+        var (startSequence, skip) = offset > 0
+            ? await LocateAsync(js, stream, chunkSubject, offset, cancellationToken).ConfigureAwait(false)
+            : (0UL, 0L);
+        var config = ChunkConsumerConfig(chunkSubject, startSequence);
+        var name = await CreateConsumerAsync(js, stream, config, cancellationToken).ConfigureAwait(false);
         var consumer = await js.GetConsumerAsync(stream, name, cancellationToken).ConfigureAwait(false);
         var stop = new CancellationTokenSource();
         var chunks = consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = PrefetchChunks }, cancellationToken: stop.Token)
             .GetAsyncEnumerator(stop.Token);
-        return new ObjectChunkStream(js, stream, name, stop, chunks, offset, size - offset);
+        return new ObjectChunkStream(js, stream, name, stop, chunks, skip, size - offset);
+    }
+
+    /// <summary>
+    /// The stream sequence of the chunk that holds <paramref name="offset"/>, and where in it the offset is, found
+    /// with a headers-only pass over the object's chunks (the Nats-Msg-Size header gives each chunk's length; about a
+    /// hundred bytes per 128 KiB chunk instead of the chunk), so a resumed download reads from the right chunk.
+    /// </summary>
+    private static async Task<(ulong Sequence, long Skip)> LocateAsync(INatsJSContext js, string stream, string chunkSubject, long offset,
+        CancellationToken cancellationToken)
+    {
+        var config = ChunkConsumerConfig(chunkSubject, 0);
+        config["headers_only"] = true;
+        var name = await CreateConsumerAsync(js, stream, config, cancellationToken).ConfigureAwait(false);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stop.CancelAfter(ChunkTimeout);
+        try
+        {
+            var consumer = await js.GetConsumerAsync(stream, name, stop.Token).ConfigureAwait(false);
+            long before = 0;
+            await foreach (var message in consumer.ConsumeAsync<byte[]>(opts: new NatsJSConsumeOpts { MaxMsgs = 256 }, cancellationToken: stop.Token)
+                .ConfigureAwait(false))
+            {
+                // Headers only: the length is in Nats-Msg-Size. A server that ignored headers_only sent the data itself.
+                var length = message.Headers is { } headers && headers.TryGetValue("Nats-Msg-Size", out var value) &&
+                    long.TryParse(value.ToString(), out var declared)
+                    ? declared
+                    : message.Data?.Length ?? 0;
+                if (before + length > offset)
+                {
+                    return (message.Metadata?.Sequence.Stream ?? throw new IOException("a chunk of the file came without its stream sequence"),
+                        offset - before);
+                }
+
+                before += length;
+            }
+
+            throw new IOException("the file's chunks ended before the download's offset");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new IOException("the file's chunks did not come from NATS in time");
+        }
+        finally
+        {
+            try
+            {
+                await js.DeleteConsumerAsync(stream, name, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (NatsException)
+            {
+                // the inactivity threshold removes it
+            }
+        }
+    }
+
+    /// <summary>An ephemeral reader of one object's chunks: memory storage, one replica, no acks (a lost download restarts).</summary>
+    private static JsonObject ChunkConsumerConfig(string chunkSubject, ulong startSequence)
+    {
+        var config = new JsonObject
+        {
+            ["filter_subject"] = chunkSubject,
+            ["ack_policy"] = "none",
+            ["mem_storage"] = true,
+            ["num_replicas"] = 1,
+            // A download abandoned without Dispose (a crashed node) leaves nothing behind for long.
+            ["inactive_threshold"] = (long)TimeSpan.FromMinutes(1).TotalNanoseconds,
+        };
+        if (startSequence > 0)
+        {
+            config["deliver_policy"] = "by_start_sequence";
+            config["opt_start_seq"] = startSequence;
+        }
+        else
+        {
+            config["deliver_policy"] = "all";
+        }
+
+        return config;
+    }
+
+    /// <summary>
+    /// Creates an ephemeral consumer with the plain API, the filter only in the body: nats-server 2.9.10 refuses the
+    /// newer CONSUMER.CREATE.&lt;stream&gt;.&lt;name&gt;.&lt;filter&gt; form (which the client uses) for a filter of
+    /// several tokens.
+    /// </summary>
+    private static async Task<string> CreateConsumerAsync(INatsJSContext js, string stream, JsonObject config, CancellationToken cancellationToken)
+    {
+        var request = new JsonObject { ["stream_name"] = stream, ["config"] = config };
+        var reply = await js.Connection.RequestAsync<byte[], byte[]>($"$JS.API.CONSUMER.CREATE.{stream}",
+            Encoding.UTF8.GetBytes(request.ToJsonString()), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var answer = JsonNode.Parse(reply.Data ?? []);
+        return answer?["name"]?.GetValue<string>() is { } name
+            ? name
+            : throw new IOException($"NATS refused a reader for the file's chunks: {answer?["error"]?["description"]}");
     }
 
     public override bool CanRead => true;

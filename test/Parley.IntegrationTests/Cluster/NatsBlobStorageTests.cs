@@ -31,6 +31,38 @@ public sealed class NatsBlobStorageTests(NatsFixture nats) : IClassFixture<NatsF
     }
 
     [Fact]
+    public async Task TwoObjectsStoredAtOnce_ReadFromChunkBoundariesAndInsideChunks_SameBytes()
+    {
+        await using var store = await NatsChatStore.OpenAsync(new NatsStoreOptions { Urls = [nats.Server.Url], Namespace = NatsFixture.NewNamespace() });
+        var blobs = await NatsBlobStorage.OpenAsync(store, TimeSpan.FromDays(7));
+        var contents = new[] { new byte[(8 * NatsBlobStorage.ChunkBytes) + 5], new byte[(6 * NatsBlobStorage.ChunkBytes) - 3] };
+        var records = new List<BlobRecord>();
+        foreach (var content in contents)
+        {
+            new Random(content.Length).NextBytes(content);
+            var record = Record(content, "alice");
+            await blobs.CreateAsync(record, 1 << 30, CancellationToken.None);
+            records.Add(record);
+        }
+
+        // Stored at the same time, so their chunks are likely to interleave in the stream: chunk k is not at first + k.
+        await Task.WhenAll(records.Select(async (record, i) =>
+        {
+            var part = _dir.Sub($"{i}.part");
+            await File.WriteAllBytesAsync(part, contents[i]);
+            await blobs.StoreAsync(record, part, CancellationToken.None);
+        }));
+
+        for (var i = 0; i < records.Count; i++)
+        {
+            foreach (var offset in new[] { 1, NatsBlobStorage.ChunkBytes, (2 * NatsBlobStorage.ChunkBytes) + 99, contents[i].Length - 1 })
+            {
+                Assert.Equal(contents[i][offset..], await ReadAllAsync(blobs, records[i], offset));
+            }
+        }
+    }
+
+    [Fact]
     public async Task Create_OverQuota_RefusedWithBytesUsed_UntilFetched()
     {
         await using var store = await NatsChatStore.OpenAsync(new NatsStoreOptions { Urls = [nats.Server.Url], Namespace = NatsFixture.NewNamespace() });
