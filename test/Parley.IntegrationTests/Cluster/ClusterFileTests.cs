@@ -67,6 +67,39 @@ public sealed class ClusterFileTests(NatsFixture nats) : IClassFixture<NatsFixtu
     }
 
     [Fact]
+    public async Task Upload_ResumedThroughTheOtherNode_RestartsFromZero_AndCompletesThere()
+    {
+        await using var cluster = await StartWithUsersAsync(nats.Server.Url);
+        var content = RandomBytes(600_000, seed: 85);
+        var id = MessageId.NewRandom();
+        var start = new UploadStartFrame(id, "bob", "moved.bin", (ulong)content.Length, SHA256.HashData(content));
+        await using (var onA = await cluster.LoginAsync("alice", "a1", register: false, 0))
+        {
+            using var frames = onA.OpenFileStream(id);
+            await onA.SendFileFrameAsync(start);
+            Assert.Equal(0UL, Assert.IsType<FileOffsetFrame>(await frames.ReadAsync(CancellationToken.None).WaitAsync(Parley.Timeout)).Offset);
+            await onA.SendFileFrameAsync(new FileChunkFrame(FrameType.UploadChunk, id, 0, content.AsMemory(0, 200_000)));
+        }
+
+        // Node B has no .part of this upload: it answers 0 (docs/topology.md, "Files in a cluster"), and completes it.
+        await using (var onB = await cluster.LoginAsync("alice", "a1", register: false, 1))
+        {
+            using var frames = onB.OpenFileStream(id);
+            await onB.SendFileFrameAsync(start);
+            Assert.Equal(0UL, Assert.IsType<FileOffsetFrame>(await frames.ReadAsync(CancellationToken.None).WaitAsync(Parley.Timeout)).Offset);
+            for (var offset = 0; offset < content.Length; offset += 60_000)
+            {
+                await onB.SendFileFrameAsync(new FileChunkFrame(FrameType.UploadChunk, id, (ulong)offset,
+                    content.AsMemory(offset, Math.Min(60_000, content.Length - offset))));
+            }
+
+            Assert.IsType<UploadDoneFrame>(await frames.ReadAsync(CancellationToken.None).WaitAsync(Parley.Timeout));
+        }
+
+        Assert.Equal(content, await File.ReadAllBytesAsync(await DownloadAsync(cluster, node: 0, id, "moved")));
+    }
+
+    [Fact]
     public async Task Limits_SizeOnOneNode_QuotaAcrossNodes_RefusedWithTheirErrors()
     {
         await using var cluster = await ClusterNodes.StartAsync(nats.Server.Url, 2, "--max-file-bytes", "400000", "--file-quota-bytes", "500000");
