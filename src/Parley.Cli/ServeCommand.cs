@@ -11,7 +11,7 @@ namespace Parley.Cli;
 
 /// <summary>
 /// `parley serve`: the server on its embedded SQLite store, or with --nats one node of a cluster whose state lives in
-/// NATS JetStream (docs/topology.md). The data folder then keeps only the node's TLS key and uploaded files.
+/// NATS JetStream (docs/topology.md). The data folder then keeps only the node's TLS key and uploads in progress.
 /// </summary>
 internal static class ServeCommand
 {
@@ -109,7 +109,7 @@ internal static class ServeCommand
 
         var files = new Option<string?>("--files")
         {
-            Description = "Folder for uploaded files (default: DATA/files). In cluster mode, a folder shared by every node lets any node serve any file",
+            Description = "Folder for uploaded files (default: DATA/files). In cluster mode (--nats) files are kept in NATS and this folder holds only this node's uploads in progress",
         };
         var nats = new Option<string?>("--nats")
         {
@@ -169,6 +169,7 @@ internal static class ServeCommand
         var limits = new StoreLimits { MaxUnacknowledgedPerUser = maxUnread };
         IChatStore store;
         IPeerDirectoryStore? directory = null; // null: the server keeps the P2P directory in memory
+        IBlobStorage? blobStorage = null;
         if (string.IsNullOrWhiteSpace(cluster.Urls))
         {
             store = SqliteChatStore.Open(new SqliteStoreOptions(Path.Combine(data, "parley.db")) { Limits = limits });
@@ -196,6 +197,8 @@ internal static class ServeCommand
                 // Cluster-wide, so that a device registered through this node is found and kept alive through any other.
                 directory = await natsStore.OpenDirectoryAsync(fileLimits.DirectoryHeartbeatInterval * fileLimits.DirectoryMissedHeartbeats, signal.Token)
                     .ConfigureAwait(false);
+                // Files in NATS too, so any node serves any file; --files then only holds this node's uploads in progress.
+                blobStorage = await NatsBlobStorage.OpenAsync(natsStore, fileLimits.FileRetention, cancellationToken: signal.Token).ConfigureAwait(false);
             }
             catch (NatsStoreException exception)
             {
@@ -217,7 +220,7 @@ internal static class ServeCommand
             RateLimitBurst = rateBurst,
             RateLimitBytesPerSecond = rateLimit == 0 ? 0 : new ServerOptions().RateLimitBytesPerSecond,
         };
-        var server = new ParleyServer(options, store, certificate, loggerFactory, directory: directory);
+        var server = new ParleyServer(options, store, certificate, loggerFactory, directory: directory, blobStorage: blobStorage);
         try
         {
             await server.StartAsync(signal.Token).ConfigureAwait(false);

@@ -86,4 +86,7 @@ internal static partial class Log
 
     [LoggerMessage(44, LogLevel.Warning, "Directory: sweep failed; the next interval tries again", EventName = "DirectorySweepFailed")]
     public static partial void DirectorySweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(900, LogLevel.Error, "File {FileId}: {Operation} failed in the file storage", EventName = "FileStorageFailed")]
+    public static partial void FileStorageFailed(ILogger logger, Parley.Protocol.MessageId fileId, string operation, Exception exception);
 }

@@ -45,8 +45,13 @@ public sealed class ParleyServer : IAsyncDisposable
     /// cluster passes a store shared by every node (NatsChatStore.OpenDirectoryAsync), so a device registered through
     /// one node is found and kept alive through any.
     /// </param>
+    /// <param name="blobStorage">
+    /// Where verified file blobs and their records live; null keeps them in <see cref="ServerOptions.FilesPath"/> (the
+    /// default). Cluster mode passes NATS, so that any node serves any file. Owned by the caller, like the store.
+    /// Uploads in progress always stay in <see cref="ServerOptions.FilesPath"/>.
+    /// </param>
     public ParleyServer(ServerOptions options, IChatStore store, X509Certificate2? certificate, ILoggerFactory? loggerFactory = null,
-        PasswordHasher? hasher = null, LoginThrottle? throttle = null, IPeerDirectoryStore? directory = null)
+        PasswordHasher? hasher = null, LoginThrottle? throttle = null, IPeerDirectoryStore? directory = null, IBlobStorage? blobStorage = null)
     {
         _options = options;
         _store = store;
@@ -67,7 +72,9 @@ public sealed class ParleyServer : IAsyncDisposable
 
         var authenticator = new Authenticator(store, Hasher, Throttle, options, Metrics);
         _limiter = new ConnectionLimiter(options);
-        var blobs = options.FilesPath is null ? null : new Files.BlobStore(options.FilesPath, options);
+        var blobs = options.FilesPath is null
+            ? null
+            : new Files.BlobStore(options.FilesPath, blobStorage ?? new Files.FolderBlobStorage(options.FilesPath), options);
         PeerDirectory = new P2P.PeerDirectory(options, Metrics, _logger, directory);
         Metrics.DirectoryCount = () => PeerDirectory.Count;
         _services = new ConnectionServices(options, store, registry, authenticator, Metrics, _limiter, _logger, PeerDirectory, blobs);

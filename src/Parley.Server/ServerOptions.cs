@@ -85,7 +85,8 @@ public sealed record ServerOptions
 
     /// <summary>
     /// Folder of uploaded files (blobs under generated ids, never wire names). Null turns file transfer off: file
-    /// frames are then refused with ProtocolError. `parley serve` uses DATA/files.
+    /// frames are then refused with ProtocolError. `parley serve` uses DATA/files. When the server is given another
+    /// <see cref="Storage.IBlobStorage"/> (NATS in cluster mode) only uploads in progress (.part files) are kept here.
     /// </summary>
     public string? FilesPath { get; init; }
 

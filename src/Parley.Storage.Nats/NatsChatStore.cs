@@ -67,6 +67,12 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     /// <summary>Replicas in use for every stream and bucket (decided at start when 0 was asked for).</summary>
     public int Replicas => _topology.Replicas;
 
+    /// <summary>The JetStream context of this node's connection, shared with <see cref="NatsBlobStorage"/>.</summary>
+    internal NatsJSContext JetStream => _js;
+
+    /// <summary>The names of this namespace's streams and buckets, shared with <see cref="NatsBlobStorage"/>.</summary>
+    internal Topology Topology => _topology;
+
     /// <summary>The NATS server this node is connected to now (for logs).</summary>
     public string ConnectedServer => _connection.ServerInfo is { } info ? $"{info.Name} {info.Host}:{info.Port} (v{info.Version})" : "none";
 
@@ -172,7 +178,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     public async Task<NatsPeerDirectoryStore> OpenDirectoryAsync(TimeSpan entryLifetime, CancellationToken cancellationToken = default)
     {
         var config = _topology.DirectoryConfig(entryLifetime);
-        await Topology.EnsureStreamAsync(_js, config, cancellationToken).ConfigureAwait(false);
+        await Topology.EnsureStreamAsync(_js, config, cancellationToken, directoryMaxAge: true).ConfigureAwait(false);
         var bucket = await new NatsKVContext(_js).GetStoreAsync(_topology.Directory, cancellationToken).ConfigureAwait(false);
         return new NatsPeerDirectoryStore(_js, bucket, config.Name!, _topology.Directory);
     }

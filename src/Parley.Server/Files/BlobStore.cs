@@ -1,120 +1,70 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using System.Text.Json;
 using Parley.Protocol;
+using Parley.Storage;
 
 namespace Parley.Server.Files;
 
 /// <summary>
-/// The server's uploaded files (docs/architecture.md, "Files"): FOLDER/&lt;hex id&gt;.part while uploading,
-/// FOLDER/&lt;hex id&gt; once verified, FOLDER/&lt;hex id&gt;.json for the metadata. Names on disk are the ids the
-/// server validated (32 hex digits), never the name that came over the wire. Limits (size, quota, retention) are
-/// checked here before anything is written.
+/// The server's uploaded files (docs/architecture.md, "Files"): the limits (size, quota, retention), the uploads in
+/// progress, and an <see cref="IBlobStorage"/> that keeps the verified blobs and their records (a folder, or NATS in
+/// cluster mode). An upload is written to PARTS/&lt;hex id&gt;.part in this node's own folder and handed to the storage
+/// only once its SHA-256 matched, so the storage never holds half a file. Names on disk are the ids the server
+/// validated (32 hex digits), never the name that came over the wire.
 /// </summary>
 internal sealed class BlobStore
 {
     private const int HashBufferBytes = 1 << 20;
-    private readonly string _folder;
+    private readonly string _partFolder;
+    private readonly IBlobStorage _storage;
     private readonly ServerOptions _options;
-    private readonly ConcurrentDictionary<MessageId, BlobRecord> _records = new();
     private readonly ConcurrentDictionary<MessageId, UploadState> _active = new();
-    private readonly Lock _quotaLock = new();
 
-    public BlobStore(string folder, ServerOptions options)
+    /// <param name="partFolder">This node's folder for uploads in progress.</param>
+    /// <param name="storage">Where verified blobs and records live.</param>
+    /// <param name="options">The limits.</param>
+    public BlobStore(string partFolder, IBlobStorage storage, ServerOptions options)
     {
-        _folder = Path.GetFullPath(folder);
+        _partFolder = Path.GetFullPath(partFolder);
+        _storage = storage;
         _options = options;
-        Directory.CreateDirectory(_folder);
-        foreach (var file in Directory.EnumerateFiles(_folder, "*.json"))
-        {
-            try
-            {
-                var record = JsonSerializer.Deserialize<BlobRecord>(File.ReadAllText(file));
-                if (record is not null && Path.GetFileNameWithoutExtension(file) == record.Id)
-                {
-                    _records[MessageId.Parse(record.Id)] = record;
-                }
-            }
-            catch (Exception exception) when (exception is JsonException or IOException or FormatException)
-            {
-                // A torn metadata file (crash while writing it): its upload is lost, the client starts it again.
-                File.Delete(file);
-            }
-        }
-
-        Sweep();
+        Directory.CreateDirectory(_partFolder);
     }
 
-    public string Folder => _folder;
+    /// <summary>The record of <paramref name="id"/> as the storage has it now (another node may have written it).</summary>
+    public Task<BlobRecord?> FindAsync(MessageId id, CancellationToken cancellationToken) =>
+        _storage.FindAsync(id.ToString(), cancellationToken);
+
+    public string PartPath(MessageId id) => Path.Combine(_partFolder, id.ToString() + ".part");
 
     /// <summary>
-    /// The record of <paramref name="id"/>. One not known here, or known but not complete, is read again from its
-    /// metadata file: in cluster mode several nodes may share the files folder (`serve --files` on shared storage),
-    /// and another node may have received or finished the upload. With one node the file is never there when the
-    /// record is unknown, so this costs one failed open for unknown ids only.
-    /// </summary>
-    public BlobRecord? Find(MessageId id)
-    {
-        if (_records.TryGetValue(id, out var record) && (record.Complete || _active.ContainsKey(id)))
-        {
-            return record;
-        }
-
-        try
-        {
-            var stored = JsonSerializer.Deserialize<BlobRecord>(File.ReadAllText(MetaPath(id)));
-            if (stored is not null && stored.Id == id.ToString())
-            {
-                _records[id] = stored;
-                return stored;
-            }
-        }
-        catch (Exception exception) when (exception is JsonException or IOException or UnauthorizedAccessException)
-        {
-            // not there (or being written by another node): what this node knows
-        }
-
-        return record;
-    }
-
-    public string BlobPath(MessageId id) => Path.Combine(_folder, id.ToString());
-
-    public string PartPath(MessageId id) => Path.Combine(_folder, id.ToString() + ".part");
-
-    /// <summary>
-    /// Registers a new upload after the size and quota checks, writing only its metadata; or null with the refusal.
+    /// Registers a new upload after the size and quota checks, writing only its record; or null with the refusal.
     /// Called before any byte of the file is accepted.
     /// </summary>
-    public (BlobRecord? Record, ErrorCode Error, string Message) Create(MessageId id, string sender, string recipient, string name, ulong size, byte[] sha256)
+    public async Task<(BlobRecord? Record, ErrorCode Error, string Message)> CreateAsync(MessageId id, string sender, string recipient, string name,
+        ulong size, byte[] sha256, CancellationToken cancellationToken)
     {
         if (size > (ulong)_options.MaxFileBytes)
         {
             return (null, ErrorCode.FileTooLarge, $"file of {size} bytes is over this server's limit of {_options.MaxFileBytes} bytes");
         }
 
-        lock (_quotaLock)
+        var wanted = new BlobRecord
         {
-            var used = _records.Values.Where(r => r.Sender == sender && !r.Fetched).Sum(r => r.Size);
-            if (used + (long)size > _options.FileQuotaBytesPerUser)
-            {
-                return (null, ErrorCode.QuotaExceeded,
-                    $"{used} bytes of your files are waiting to be fetched; this one would pass your quota of {_options.FileQuotaBytesPerUser} bytes");
-            }
-
-            var record = new BlobRecord
-            {
-                Id = id.ToString(), Sender = sender, Recipient = recipient, Name = name, Size = (long)size,
-                Sha256 = Convert.ToHexStringLower(sha256), Created = _options.Time.GetUtcNow().ToUnixTimeMilliseconds(),
-            };
-            Save(record);
-            _records[id] = record;
-            return (record, ErrorCode.None, string.Empty);
-        }
+            Id = id.ToString(), Sender = sender, Recipient = recipient, Name = name, Size = (long)size,
+            Sha256 = Convert.ToHexStringLower(sha256), Created = _options.Time.GetUtcNow().ToUnixTimeMilliseconds(),
+        };
+        var (record, used) = await _storage.CreateAsync(wanted, _options.FileQuotaBytesPerUser, cancellationToken).ConfigureAwait(false);
+        return record is null
+            ? (null, ErrorCode.QuotaExceeded,
+                $"{used} bytes of your files are waiting to be fetched; this one would pass your quota of {_options.FileQuotaBytesPerUser} bytes")
+            : (record, ErrorCode.None, string.Empty);
     }
 
     /// <summary>
     /// Opens the .part file of an upload for appending, re-hashing what it already holds (so resume works after a
-    /// restart, when no hash state survived). Takes the upload over from any other connection.
+    /// restart, when no hash state survived). Takes the upload over from any other connection. Through another node
+    /// than the one that received the first bytes there is no .part yet: the upload restarts from 0.
     /// </summary>
     public async Task<UploadState> OpenUploadAsync(BlobRecord record, CancellationToken cancellationToken)
     {
@@ -154,19 +104,21 @@ internal sealed class BlobStore
         }
     }
 
-    /// <summary>Renames a verified .part into place and records it complete.</summary>
-    public void Complete(UploadState state)
+    /// <summary>Hands a verified .part to the storage, which records it complete.</summary>
+    public async Task CompleteAsync(UploadState state, CancellationToken cancellationToken)
     {
         var id = MessageId.Parse(state.Record.Id);
         _active.TryRemove(new KeyValuePair<MessageId, UploadState>(id, state));
         state.Dispose();
-        File.Move(PartPath(id), BlobPath(id), overwrite: true);
-        state.Record.Complete = true;
-        Save(state.Record);
+        await _storage.StoreAsync(state.Record, PartPath(id), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Forgets an upload or a file: blob, partial file and metadata.</summary>
-    public void Delete(BlobRecord record)
+    /// <summary>The blob of a complete record from <paramref name="offset"/> on, or null when it is gone.</summary>
+    public Task<Stream?> OpenReadAsync(BlobRecord record, long offset, CancellationToken cancellationToken) =>
+        _storage.OpenReadAsync(record, offset, cancellationToken);
+
+    /// <summary>Forgets an upload or a file: partial file here, blob and record in the storage.</summary>
+    public async Task DeleteAsync(BlobRecord record, CancellationToken cancellationToken)
     {
         var id = MessageId.Parse(record.Id);
         if (_active.TryRemove(id, out var state))
@@ -174,10 +126,8 @@ internal sealed class BlobStore
             state.Dispose();
         }
 
-        _records.TryRemove(id, out _);
         File.Delete(PartPath(id));
-        File.Delete(BlobPath(id));
-        File.Delete(MetaPath(id));
+        await _storage.DeleteAsync(record, cancellationToken).ConfigureAwait(false);
     }
 
     public void Detach(UploadState state)
@@ -186,33 +136,25 @@ internal sealed class BlobStore
         state.Dispose();
     }
 
-    public void MarkFetched(BlobRecord record)
+    public Task MarkFetchedAsync(BlobRecord record, CancellationToken cancellationToken) =>
+        record.Fetched ? Task.CompletedTask : _storage.MarkFetchedAsync(record, cancellationToken);
+
+    /// <summary>
+    /// Deletes files older than the retention setting, fetched or not (their offers then answer UnknownFile), and
+    /// this node's .part files not written to for as long (uploads abandoned, or whose record another node swept).
+    /// </summary>
+    public async Task SweepAsync(CancellationToken cancellationToken)
     {
-        if (!record.Fetched)
+        var now = _options.Time.GetUtcNow();
+        await _storage.SweepAsync(now.ToUnixTimeMilliseconds() - (long)_options.FileRetention.TotalMilliseconds, cancellationToken).ConfigureAwait(false);
+        var partCutoff = now.UtcDateTime - _options.FileRetention;
+        foreach (var part in Directory.EnumerateFiles(_partFolder, "*.part"))
         {
-            record.Fetched = true;
-            Save(record);
+            if (File.GetLastWriteTimeUtc(part) < partCutoff &&
+                !_active.Keys.Any(id => string.Equals(PartPath(id), part, StringComparison.Ordinal)))
+            {
+                File.Delete(part);
+            }
         }
-    }
-
-    /// <summary>Deletes files older than the retention setting, fetched or not (their offers then answer UnknownFile).</summary>
-    public void Sweep()
-    {
-        var cutoff = _options.Time.GetUtcNow().ToUnixTimeMilliseconds() - (long)_options.FileRetention.TotalMilliseconds;
-        foreach (var record in _records.Values.Where(r => r.Created < cutoff).ToList())
-        {
-            Delete(record);
-        }
-    }
-
-    private string MetaPath(MessageId id) => Path.Combine(_folder, id.ToString() + ".json");
-
-    /// <summary>Written to a temporary file and renamed, so a crash leaves the old or the new metadata, never half.</summary>
-    private void Save(BlobRecord record)
-    {
-        var path = MetaPath(MessageId.Parse(record.Id));
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(record));
-        File.Move(temporary, path, overwrite: true);
     }
 }

@@ -36,14 +36,52 @@ internal sealed class FileTransfers : IDisposable
 
     public async ValueTask StartUploadAsync(Session session, UploadStartFrame start, CancellationToken cancellationToken)
     {
+        try
+        {
+            await StartUploadCoreAsync(session, start, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (IsStorageFailure(exception))
+        {
+            StorageFailed(start.FileId, "upload start", exception);
+        }
+    }
+
+    public async ValueTask StartDownloadAsync(Session session, FileOffsetFrame request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await StartDownloadCoreAsync(session, request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (IsStorageFailure(exception))
+        {
+            StorageFailed(request.FileId, "download start", exception);
+        }
+    }
+
+    /// <summary>
+    /// A failure of the blob storage (NATS unreachable in cluster mode, a full disk) or of this node's .part file:
+    /// it concerns one file, so that file is answered with an error and the connection stays up. Protocol violations
+    /// and a closing connection are not this.
+    /// </summary>
+    private static bool IsStorageFailure(Exception exception) =>
+        exception is not (ProtocolException or OperationCanceledException or OutOfMemoryException);
+
+    private void StorageFailed(MessageId id, string operation, Exception exception)
+    {
+        Log.FileStorageFailed(_services.Logger, id, operation, exception);
+        _connection.Send(new ErrorFrame(ErrorCode.InternalError, id, $"the server could not reach its file storage ({operation}); try again"));
+    }
+
+    private async ValueTask StartUploadCoreAsync(Session session, UploadStartFrame start, CancellationToken cancellationToken)
+    {
         if (!Names.TryNormalizeRecipient(start.To, out var to))
         {
             _connection.Send(new ErrorFrame(ErrorCode.BadId, start.FileId, "bad recipient name"));
             return;
         }
 
-        _blobs.Sweep();
-        var record = _blobs.Find(start.FileId);
+        await _blobs.SweepAsync(cancellationToken).ConfigureAwait(false);
+        var record = await _blobs.FindAsync(start.FileId, cancellationToken).ConfigureAwait(false);
         if (record is null)
         {
             if (await _services.Store.GetPasswordHashAsync(to, cancellationToken).ConfigureAwait(false) is null)
@@ -52,7 +90,8 @@ internal sealed class FileTransfers : IDisposable
                 return;
             }
 
-            var (created, error, message) = _blobs.Create(start.FileId, session.User, to, start.Name, start.Size, start.Sha256);
+            var (created, error, message) = await _blobs.CreateAsync(start.FileId, session.User, to, start.Name, start.Size, start.Sha256, cancellationToken)
+                .ConfigureAwait(false);
             if (created is null)
             {
                 _connection.Send(new ErrorFrame(error, start.FileId, message));
@@ -61,8 +100,9 @@ internal sealed class FileTransfers : IDisposable
 
             record = created;
         }
-        else if (record.Sender != session.User || record.Recipient != to || record.Size != (long)start.Size ||
-                 record.Sha256 != Convert.ToHexStringLower(start.Sha256))
+
+        if (record.Sender != session.User || record.Recipient != to || record.Size != (long)start.Size ||
+            record.Sha256 != Convert.ToHexStringLower(start.Sha256))
         {
             // Another user's id, or the same id for different content (IdReused for a message): refused alike.
             _connection.Send(new ErrorFrame(ErrorCode.UnknownFile, start.FileId, "this file id belongs to another upload; pick a new id"));
@@ -114,7 +154,7 @@ internal sealed class FileTransfers : IDisposable
             {
                 // security.md 29: never store a byte past the declared size. The partial file goes; the sender lied.
                 _uploads.TryRemove(chunk.FileId, out _);
-                _blobs.Delete(state.Record);
+                await _blobs.DeleteAsync(state.Record, cancellationToken).ConfigureAwait(false);
                 _connection.Send(new ErrorFrame(ErrorCode.FileTooLarge, chunk.FileId, $"more bytes than the declared {state.Record.Size}; upload deleted"));
                 _connection.Abort(ErrorCode.None, "upload ran past its declared size");
                 return;
@@ -133,9 +173,9 @@ internal sealed class FileTransfers : IDisposable
         }
     }
 
-    public async ValueTask StartDownloadAsync(Session session, FileOffsetFrame request, CancellationToken cancellationToken)
+    private async ValueTask StartDownloadCoreAsync(Session session, FileOffsetFrame request, CancellationToken cancellationToken)
     {
-        var record = _blobs.Find(request.FileId);
+        var record = await _blobs.FindAsync(request.FileId, cancellationToken).ConfigureAwait(false);
         if (record is not { Complete: true } || (record.Sender != session.User && record.Recipient != session.User))
         {
             // One answer for missing, expired and someone else's: file ids cannot be probed.
@@ -148,12 +188,8 @@ internal sealed class FileTransfers : IDisposable
             throw new ProtocolException(ErrorCode.ProtocolError, $"DOWNLOAD from offset {request.Offset} of a {record.Size}-byte file");
         }
 
-        FileStream blob;
-        try
-        {
-            blob = new FileStream(_blobs.BlobPath(request.FileId), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, bufferSize: 0, useAsync: true);
-        }
-        catch (FileNotFoundException)
+        var blob = await _blobs.OpenReadAsync(record, (long)request.Offset, cancellationToken).ConfigureAwait(false);
+        if (blob is null)
         {
             _connection.Send(new ErrorFrame(ErrorCode.UnknownFile, request.FileId, "no such file (it may have expired)"));
             return;
@@ -175,14 +211,13 @@ internal sealed class FileTransfers : IDisposable
         _uploads.Clear();
     }
 
-    private async Task SendBlobAsync(FileStream blob, BlobRecord record, long offset, bool isRecipient, CancellationToken cancellationToken)
+    private async Task SendBlobAsync(Stream blob, BlobRecord record, long offset, bool isRecipient, CancellationToken cancellationToken)
     {
         var id = MessageId.Parse(record.Id);
         try
         {
             await using (blob.ConfigureAwait(false))
             {
-                blob.Position = offset;
                 while (offset < record.Size)
                 {
                     if (!_chunkWindow.Wait(0) && !await _chunkWindow.WaitAsync(Options.WriteTimeout, cancellationToken).ConfigureAwait(false))
@@ -202,7 +237,9 @@ internal sealed class FileTransfers : IDisposable
             _connection.Send(new FileOffsetFrame(FrameType.FileEnd, id, (ulong)record.Size));
             if (isRecipient)
             {
-                _blobs.MarkFetched(record);
+                // Not the connection's token: a client that closes as soon as it has FILE_END (as `parley get`
+                // does) would cancel the write, and its file would count against the sender's quota until retention.
+                await _blobs.MarkFetchedAsync(record, CancellationToken.None).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -212,6 +249,11 @@ internal sealed class FileTransfers : IDisposable
         catch (Exception exception) when (exception is IOException or ObjectDisposedException)
         {
             _connection.Send(new ErrorFrame(ErrorCode.UnknownFile, id, "the file could not be read (it may have expired)"));
+        }
+        catch (Exception exception) when (IsStorageFailure(exception))
+        {
+            // Runs on its own task: nothing above would see it, and the client would wait for chunks for ever.
+            StorageFailed(id, "download", exception);
         }
     }
 
@@ -223,12 +265,22 @@ internal sealed class FileTransfers : IDisposable
         var actual = state.Finish();
         if (Convert.ToHexStringLower(actual) != record.Sha256)
         {
-            _blobs.Delete(record);
+            await _blobs.DeleteAsync(record, cancellationToken).ConfigureAwait(false);
             _connection.Send(new ErrorFrame(ErrorCode.HashMismatch, id, "the bytes received do not match the declared SHA-256; upload deleted, send it again"));
             return;
         }
 
-        _blobs.Complete(state);
+        try
+        {
+            await _blobs.CompleteAsync(state, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (IsStorageFailure(exception))
+        {
+            // The verified .part stays: the client's UPLOAD_START again resumes at its end and completes it then.
+            StorageFailed(id, "upload completion", exception);
+            return;
+        }
+
         await AnnounceAsync(record, cancellationToken).ConfigureAwait(false);
     }
 

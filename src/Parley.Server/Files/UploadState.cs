@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Parley.Storage;
 
 namespace Parley.Server.Files;
 

@@ -398,7 +398,7 @@ internal sealed class GuestSession
         var sha256 = SHA256.HashData(data);
         var id = MessageId.NewRandom();
         var name = upload.OfferedName();
-        var (record, _, message) = blobs.Create(id, User, to, name, (ulong)data.Length, sha256);
+        var (record, _, message) = await blobs.CreateAsync(id, User, to, name, (ulong)data.Length, sha256, _lifetime.Token).ConfigureAwait(false);
         if (record is null)
         {
             await RefuseFrameAsync($"the file {upload.Name} was not sent: {message}").ConfigureAwait(false);
@@ -408,7 +408,7 @@ internal sealed class GuestSession
         var state = await blobs.OpenUploadAsync(record, _lifetime.Token).ConfigureAwait(false);
         await state.AppendAsync(data, _lifetime.Token).ConfigureAwait(false);
         state.Finish();
-        blobs.Complete(state);
+        await blobs.CompleteAsync(state, _lifetime.Token).ConfigureAwait(false);
         var offer = new FileOffer(id, name, (ulong)data.Length, sha256);
         var result = await _services.Store.AppendAsync(new Submission(User, id, to, offer.Describe(), File: offer), _lifetime.Token).ConfigureAwait(false);
         await RefuseAppendAsync(result.Status, to, $"the file {upload.Name}").ConfigureAwait(false);
@@ -493,23 +493,35 @@ internal sealed class GuestSession
         }
 
         await WriteAsync(SeedFrameWriter.Encode(entry.From, _name, time, "@FILEEND:" + safe), token).ConfigureAwait(false);
-        if (_services.Blobs?.Find(offer.FileId) is { } record)
+        if (_services.Blobs is { } blobs && await blobs.FindAsync(offer.FileId, token).ConfigureAwait(false) is { } record)
         {
-            _services.Blobs.MarkFetched(record);
+            await blobs.MarkFetchedAsync(record, token).ConfigureAwait(false);
         }
     }
 
     /// <summary>The offered file's content when it is UTF-8 text within the limit and still stored; else null.</summary>
     private async Task<string?> ReadTextFileAsync(FileOffer offer, CancellationToken token)
     {
-        if (_services.Blobs is not { } blobs || blobs.Find(offer.FileId) is not { Complete: true } record || record.Size > Options.SeedCompatMaxFileBytes)
+        if (_services.Blobs is not { } blobs ||
+            await blobs.FindAsync(offer.FileId, token).ConfigureAwait(false) is not { Complete: true } record || record.Size > Options.SeedCompatMaxFileBytes)
         {
             return null;
         }
 
         try
         {
-            var bytes = await File.ReadAllBytesAsync(blobs.BlobPath(offer.FileId), token).ConfigureAwait(false);
+            var blob = await blobs.OpenReadAsync(record, 0, token).ConfigureAwait(false);
+            if (blob is null)
+            {
+                return null;
+            }
+
+            var bytes = new byte[record.Size];
+            await using (blob.ConfigureAwait(false))
+            {
+                await blob.ReadExactlyAsync(bytes, token).ConfigureAwait(false);
+            }
+
             var text = s_strictUtf8.GetString(bytes);
             // The client writes in text mode; a NUL means this is not text even if it decodes.
             return text.Contains('\0', StringComparison.Ordinal) ? null : text;

@@ -12,6 +12,8 @@ namespace Parley.Storage.Nats.Internal;
 [JsonSerializable(typeof(PresenceBody))]
 [JsonSerializable(typeof(CloseBody))]
 [JsonSerializable(typeof(DirectoryBody))]
+[JsonSerializable(typeof(BlobRecord))]
+[JsonSerializable(typeof(Dictionary<string, QuotaEntry>))]
 [JsonSerializable(typeof(Dictionary<string, ulong>))]
 [JsonSerializable(typeof(Dictionary<string, object>))]
 [JsonSerializable(typeof(string))]

@@ -30,6 +30,12 @@ internal sealed class Topology(string ns, int replicas, TimeSpan duplicateWindow
     /// <summary>The P2P directory: created only by a node that serves it (<see cref="DirectoryConfig"/>), not in <see cref="Buckets"/>.</summary>
     public string Directory { get; } = ns + "_directory";
 
+    /// <summary>The KV bucket of file records (f.&lt;id&gt;) and per-sender quota ledgers (q.&lt;hex user&gt;).</summary>
+    public string Files { get; } = ns + "_files";
+
+    /// <summary>The Object Store of verified file blobs, one object per file id; its stream is OBJ_&lt;name&gt;.</summary>
+    public string Blobs { get; } = ns + "_blobs";
+
     public int Replicas => replicas;
 
     public string LogSubject(string owner) => LogSubjectPrefix + Keys.Hex(owner);
@@ -89,8 +95,27 @@ internal sealed class Topology(string ns, int replicas, TimeSpan duplicateWindow
         return config;
     }
 
-    /// <summary>Creates the stream, or checks that the existing one is usable (subjects, replicas and message age as expected).</summary>
-    public static async Task EnsureStreamAsync(INatsJSContext js, StreamConfig wanted, CancellationToken cancellationToken)
+    /// <summary>
+    /// The file records: a bucket like the others, but with MaxAge set to the file retention (so NATS itself drops
+    /// records of expired files: a record is written last when its file is fetched or completed, never before it was
+    /// created, so MaxAge never removes one early), deletes allowed (a refused or swept upload is forgotten), and
+    /// room for a quota ledger of many files.
+    /// </summary>
+    public StreamConfig FilesConfig(TimeSpan retention)
+    {
+        var config = BucketConfig(Files);
+        config.MaxAge = retention;
+        config.DenyDelete = false;
+        config.MaxMsgSize = 1024 * 1024;
+        return config;
+    }
+
+    /// <summary>
+    /// Creates the stream, or checks that the existing one is usable (subjects and replicas as expected; with
+    /// <paramref name="directoryMaxAge"/>, the P2P directory's entry lifetime too; the file buckets check their
+    /// retention themselves, with their own message).
+    /// </summary>
+    public static async Task EnsureStreamAsync(INatsJSContext js, StreamConfig wanted, CancellationToken cancellationToken, bool directoryMaxAge = false)
     {
         try
         {
@@ -127,7 +152,7 @@ internal sealed class Topology(string ns, int replicas, TimeSpan duplicateWindow
                 "Every node must use the same --nats-replicas; change the stream with `nats stream edit` or fix the setting.");
         }
 
-        if (existing.MaxAge != wanted.MaxAge)
+        if (directoryMaxAge && existing.MaxAge != wanted.MaxAge)
         {
             throw new NatsStoreException(
                 $"NATS stream {wanted.Name} keeps messages for {existing.MaxAge.TotalSeconds:0.###} s, but this node asks for {wanted.MaxAge.TotalSeconds:0.###} s. " +

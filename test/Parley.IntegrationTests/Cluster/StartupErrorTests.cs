@@ -37,6 +37,18 @@ public sealed class StartupErrorTests(NatsFixture nats) : IClassFixture<NatsFixt
     }
 
     [Fact]
+    public async Task Serve_FileRetentionDifferentFromTheOtherNodes_ExitsWithClearError()
+    {
+        await using var cluster = await ClusterNodes.StartAsync(nats.Server.Url, 1);
+        using var data = new TempDirectory();
+        var result = await Parley.RunAsync(null, "serve", "--data", data.Path, "--listen", "127.0.0.1:0", "--nats", nats.Server.Url,
+            "--nats-namespace", cluster.Namespace, "--file-retention-days", "3");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("keeps files for 7 day(s)", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("--file-retention-days is 3", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_ThreeReplicasOnASingleServer_ExitsWithClearError()
     {
         using var data = new TempDirectory();
