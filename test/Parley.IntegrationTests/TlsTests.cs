@@ -47,7 +47,7 @@ public sealed class TlsTests : IDisposable
         await server.RestartAsync();
 
         var send = await Parley.As(alice, null, "send", "echo", "hi");
-        var login = await Parley.As(alice, Accounts.Password + "\n", "login", "--server", server.Address, "--user", "alice", "--password-stdin", "--accept-new-server-key");
+        var login = await Parley.As(alice, Accounts.Password + "\n", "login", "--server", server.AddressFor(alice), "--user", "alice", "--password-stdin", "--accept-new-server-key");
 
         Assert.Equal(4, send.ExitCode);
         Assert.Contains("SERVER IDENTITY CHANGED", send.Stderr, StringComparison.Ordinal);
