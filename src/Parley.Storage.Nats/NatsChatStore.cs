@@ -31,11 +31,18 @@ namespace Parley.Storage.Nats;
 public sealed class NatsChatStore : IChatStore, IClusterPresence
 {
     private const int MaxReceiptScan = 10_000;
+
+    /// <summary>Entries a log read takes with single leader gets before it switches to a batch (see <see cref="ReadRawAsync"/>).</summary>
+    private const int DirectReads = 2;
+
+    /// <summary>How many entries history and receipt scans ask for per read: large, since a read is a batch now.</summary>
+    private const int ScanBatch = 1024;
     private static readonly TimeSpan AppendRetryWindow = TimeSpan.FromSeconds(30);
     private readonly NatsStoreOptions _options;
     private readonly NatsConnection _connection;
     private readonly NatsJSContext _js;
     private readonly Topology _topology;
+    private readonly LogBatchReader _batches;
     private readonly string _node = Guid.NewGuid().ToString("N");
     private readonly Lock _callbackLock = new();
     private readonly ConcurrentDictionary<string, bool> _knownUsers = new(StringComparer.Ordinal);
@@ -56,6 +63,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
         // election can take seconds, and a timed-out publish is retried (idempotently) anyway.
         _js = new NatsJSContext(connection, new NatsJSOpts(connection.Opts, requestTimeout: TimeSpan.FromSeconds(10)));
         _topology = topology;
+        _batches = new LogBatchReader(connection, _js.Opts.Prefix, topology.LogStream);
     }
 
     /// <inheritdoc />
@@ -530,24 +538,44 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
         (await ReadRawAsync(owner, after, max, cancellationToken).ConfigureAwait(false)).Select(pair => pair.Entry).ToList();
 
     /// <summary>
-    /// The next entries of a log with the sender's sequence each carries: one leader-answered "next message of this
-    /// subject from sequence N" request per entry (2.9 has no batched direct get).
+    /// The next entries of a log with the sender's sequence each carries. The first <see cref="DirectReads"/> entries
+    /// come from leader-answered "next message of this subject from sequence N" gets (a live session usually wants one
+    /// or two); the rest in batches from an ephemeral consumer (<see cref="LogBatchReader"/>). The consumer may sit on
+    /// a lagging replica, so whenever a batch comes back short, a leader get decides whether the log really ends there:
+    /// the result is always what the leader has, in order, as before.
     /// </summary>
     private async Task<List<(LogEntry Entry, ulong SenderSeq)>> ReadRawAsync(string owner, ulong after, int max, CancellationToken cancellationToken)
     {
         var subject = _topology.LogSubject(owner);
         var entries = new List<(LogEntry, ulong)>();
         var next = after + 1;
+        var direct = 0;
         while (entries.Count < max)
         {
-            var stored = await GetMessageAsync(new StreamMsgGetRequest { Seq = next, NextBySubj = subject }, cancellationToken).ConfigureAwait(false);
-            if (stored is null)
+            if (direct < DirectReads)
             {
-                break;
+                var stored = await GetMessageAsync(new StreamMsgGetRequest { Seq = next, NextBySubj = subject }, cancellationToken).ConfigureAwait(false);
+                if (stored is null)
+                {
+                    break;
+                }
+
+                entries.Add(Decode(owner, stored.Seq, stored.Data));
+                next = stored.Seq + 1;
+                direct++;
+                continue;
             }
 
-            entries.Add(Decode(owner, stored));
-            next = stored.Seq + 1;
+            var wanted = max - entries.Count;
+            var batch = await _batches.ReadAsync(subject, next, wanted, cancellationToken).ConfigureAwait(false);
+            foreach (var message in batch)
+            {
+                entries.Add(Decode(owner, message.Seq, message.Data));
+                next = message.Seq + 1;
+            }
+
+            // A full batch goes on with another; a short one is checked with one leader get before more batches.
+            direct = batch.Count < wanted ? DirectReads - 1 : DirectReads;
         }
 
         return entries;
@@ -555,7 +583,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
 
     /// <summary>
     /// JetStream 2.9 has neither "previous by subject" nor consumers with several filters, so history scans the user's
-    /// subject forward (leader-answered gets) and keeps the newest <paramref name="max"/> below
+    /// subject forward (batched reads, see <see cref="ReadRawAsync"/>) and keeps the newest <paramref name="max"/> below
     /// <paramref name="before"/>: its cost grows with the log (docs/topology.md, "What is left").
     /// </summary>
     public async Task<IReadOnlyList<LogEntry>> ReadHistoryAsync(string owner, ulong before, int max, string? peer, CancellationToken cancellationToken = default)
@@ -569,7 +597,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
         var after = 0UL;
         while (true)
         {
-            var batch = await ReadRawAsync(owner, after, 256, cancellationToken).ConfigureAwait(false);
+            var batch = await ReadRawAsync(owner, after, ScanBatch, cancellationToken).ConfigureAwait(false);
             foreach (var (entry, _) in batch)
             {
                 if (before != 0 && entry.Sequence >= before)
@@ -589,7 +617,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
                 after = entry.Sequence;
             }
 
-            if (batch.Count < 256)
+            if (batch.Count < ScanBatch)
             {
                 return [.. window];
             }
@@ -676,7 +704,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
         var scanned = 0;
         while (cursor < upTo && scanned < MaxReceiptScan)
         {
-            var batch = await ReadRawAsync(user, cursor, 256, cancellationToken).ConfigureAwait(false);
+            var batch = await ReadRawAsync(user, cursor, ScanBatch, cancellationToken).ConfigureAwait(false);
             if (batch.Count == 0)
             {
                 break;
@@ -745,11 +773,11 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
         body.FileId is null ? null : new FileOffer(MessageId.Parse(body.FileId), body.FileName ?? string.Empty, body.FileSize,
             body.FileSha is null ? [] : Convert.FromBase64String(body.FileSha)));
 
-    private (LogEntry Entry, ulong SenderSeq) Decode(string owner, StoredMessage stored)
+    private static (LogEntry Entry, ulong SenderSeq) Decode(string owner, ulong seq, ReadOnlyMemory<byte> data)
     {
-        var body = JsonSerializer.Deserialize(stored.Data.Span, JsonContext.Default.EntryBody)
-            ?? throw new InvalidDataException($"empty log entry at {stored.Seq}");
-        return (ToEntry(owner, stored.Seq, body), body.SenderSeq);
+        var body = JsonSerializer.Deserialize(data.Span, JsonContext.Default.EntryBody)
+            ?? throw new InvalidDataException($"empty log entry at {seq}");
+        return (ToEntry(owner, seq, body), body.SenderSeq);
     }
 
     /// <summary>
@@ -780,7 +808,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     {
         while (true)
         {
-            var batch = await ReadRawAsync(owner, after, 256, cancellationToken).ConfigureAwait(false);
+            var batch = await ReadRawAsync(owner, after, ScanBatch, cancellationToken).ConfigureAwait(false);
             foreach (var (entry, _) in batch)
             {
                 if (entry.From == from && entry.Id == id)
@@ -791,7 +819,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
                 after = entry.Sequence;
             }
 
-            if (batch.Count < 256)
+            if (batch.Count < ScanBatch)
             {
                 return null;
             }
@@ -801,7 +829,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     private async Task<LogEntry?> GetBySeqAsync(ulong seq, CancellationToken cancellationToken)
     {
         var stored = await GetMessageAsync(new StreamMsgGetRequest { Seq = seq }, cancellationToken).ConfigureAwait(false);
-        return stored is null ? null : Decode(_topology.OwnerOf(stored.Subject), stored).Entry;
+        return stored is null ? null : Decode(_topology.OwnerOf(stored.Subject), stored.Seq, stored.Data).Entry;
     }
 
     /// <summary>STREAM.MSG.GET on the log stream, answered by its leader; null when there is no such message.</summary>
