@@ -47,7 +47,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     private readonly Lock _callbackLock = new();
     private readonly ConcurrentDictionary<string, bool> _knownUsers = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _closing = new();
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _senderOrder = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SenderPipeline> _pipelines = new(StringComparer.Ordinal);
     private INatsKVStore _accounts = null!;
     private INatsKVStore _tokens = null!;
     private INatsKVStore _cursors = null!;
@@ -392,36 +392,45 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     /// </summary>
     public async Task<AppendResult> AppendAsync(Submission submission, CancellationToken cancellationToken = default)
     {
-        // One sender's appends run one at a time on this node, in the order they were handed in: the server hands a
-        // connection's SENDs over in order, and a sender's messages must reach both logs in that order (protocol §5,
-        // receipts). Appends of different senders run concurrently.
-        var order = _senderOrder.GetOrAdd(submission.From, static _ => new SemaphoreSlim(1, 1));
-        await order.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // One sender's appends take their turn in the order they were handed in (the server hands a connection's
+        // SENDs over in order): their publishes go out in that order without waiting for each other's PubAcks, so a
+        // sender's messages reach both logs in order (protocol §5, receipts) and a window of them costs about one
+        // round trip, not one per message. Appends of different senders run concurrently.
+        using var turn = _pipelines.GetOrAdd(submission.From, static _ => new SenderPipeline()).Enter();
         try
         {
-            var started = _options.Time.GetTimestamp();
-            var backoff = TimeSpan.FromMilliseconds(100);
-            while (true)
-            {
-                try
-                {
-                    return await AppendOnceAsync(submission, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception exception) when (exception is NatsException or TimeoutException
-                    && !cancellationToken.IsCancellationRequested && _options.Time.GetElapsedTime(started) < AppendRetryWindow)
-                {
-                    await Task.Delay(backoff, _options.Time, cancellationToken).ConfigureAwait(false);
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
-                }
-            }
+            return await AppendOnceAsync(submission, turn, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (Exception exception) when (exception is NatsException or TimeoutException or PipelineFallbackException
+            && !cancellationToken.IsCancellationRequested)
         {
-            order.Release();
+            turn.MarkTroubled();
+        }
+
+        // The pipelined attempt failed: retry one at a time, behind the sender's previous append, as before pipelining.
+        await turn.PreviousDone.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var started = _options.Time.GetTimestamp();
+        var backoff = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                return await AppendOnceAsync(submission, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is NatsException or TimeoutException
+                && !cancellationToken.IsCancellationRequested && _options.Time.GetElapsedTime(started) < AppendRetryWindow)
+            {
+                await Task.Delay(backoff, _options.Time, cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
         }
     }
 
-    private async Task<AppendResult> AppendOnceAsync(Submission submission, CancellationToken cancellationToken)
+    /// <summary>
+    /// One attempt. With a <paramref name="turn"/>, the publishes wait for the sender's previous append to have sent its
+    /// own (<see cref="PublishInTurnAsync"/>); without one (a retry), they go out one at a time, each awaited.
+    /// </summary>
+    private async Task<AppendResult> AppendOnceAsync(Submission submission, PipelineTurn? turn, CancellationToken cancellationToken)
     {
         var digest = Convert.ToBase64String(Keys.Digest(submission));
         var submitKey = Keys.Hex(submission.From) + "." + submission.Id;
@@ -455,32 +464,38 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
         if (isBot)
         {
             // A bot keeps no log of its own: the sender's copy and the reply, both in the sender's log.
-            var mine = await PublishAsync(submission.From, submission.From, submission.Id, Body(submission, now, 0), cancellationToken).ConfigureAwait(false);
+            turn?.RecipientLogSent(); // nothing for a recipient's log: the next append need not wait for this one there
             var replyId = Keys.ReplyId(submission.Id);
-            var reply = await PublishAsync(submission.From, submission.From, replyId,
-                new EntryBody(replyId.ToString(), submission.To, submission.From, now, submission.AutoReply!, 0), cancellationToken).ConfigureAwait(false);
-            appended.Add(mine);
-            appended.Add(reply);
-            senderSeq = mine.Sequence;
-            replySeq = reply.Sequence;
+            var copies = await PublishInTurnAsync(submission.From, turn, recipientLog: false,
+            [
+                (submission.From, submission.Id, Body(submission, now, 0)),
+                (submission.From, replyId, new EntryBody(replyId.ToString(), submission.To, submission.From, now, submission.AutoReply!, 0)),
+            ], cancellationToken).ConfigureAwait(false);
+            appended.AddRange(copies);
+            senderSeq = copies[0].Sequence;
+            replySeq = copies[1].Sequence;
         }
         else if (selfNote)
         {
-            var only = await PublishAsync(submission.From, submission.To, submission.Id, Body(submission, now, 0), cancellationToken).ConfigureAwait(false);
+            turn?.RecipientLogSent();
+            var only = (await PublishInTurnAsync(submission.From, turn, recipientLog: false,
+                [(submission.To, submission.Id, Body(submission, now, 0))], cancellationToken).ConfigureAwait(false))[0];
             appended.Add(only);
             senderSeq = recipientSeq = only.Sequence;
         }
         else
         {
             // The sender's copy first: the recipient's copy then carries its sequence, which receipts need.
-            var mine = await PublishAsync(submission.From, submission.From, submission.Id, Body(submission, now, 0), cancellationToken).ConfigureAwait(false);
+            var mine = (await PublishInTurnAsync(submission.From, turn, recipientLog: false,
+                [(submission.From, submission.Id, Body(submission, now, 0))], cancellationToken).ConfigureAwait(false))[0];
             // A sender's copy that the stream already had means an earlier attempt, whose recipient copy may be stored
             // with its acknowledgement lost (a node or stream leader died). Look for it before publishing again, so a
             // retry outside the stream's duplicate window (or after a leader change) does not store a second copy.
             var theirs = mine.Time != now
                 ? await FindAfterAsync(submission.To, mine.Sequence, submission.From, submission.Id, cancellationToken).ConfigureAwait(false)
                 : null;
-            theirs ??= await PublishAsync(submission.From, submission.To, submission.Id, Body(submission, now, mine.Sequence), cancellationToken).ConfigureAwait(false);
+            theirs ??= (await PublishInTurnAsync(submission.From, turn, recipientLog: true,
+                [(submission.To, submission.Id, Body(submission, now, mine.Sequence))], cancellationToken).ConfigureAwait(false))[0];
             appended.Add(mine);
             appended.Add(theirs);
             senderSeq = mine.Sequence;
@@ -781,6 +796,87 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     }
 
     /// <summary>
+    /// Publishes copies of one append to one log (the sender's or the recipient's) and waits for their PubAcks. With a
+    /// <paramref name="turn"/>: first waits until the sender's previous append has sent its publish to the same kind of
+    /// log, sends these, lets the next append send, and only then waits for the PubAcks, so one sender's window is in
+    /// flight at once and still stored in submission order (one connection keeps publish order; the stream numbers
+    /// messages in arrival order). A failure marks the pipeline troubled before the lane is let go, so appends that
+    /// have not sent yet fall back behind this one rather than overtake its retry. Without a turn (a retry): one
+    /// publish at a time, each awaited.
+    /// </summary>
+    private async Task<LogEntry[]> PublishInTurnAsync(string sender, PipelineTurn? turn, bool recipientLog,
+        (string Owner, MessageId Id, EntryBody Body)[] copies, CancellationToken cancellationToken)
+    {
+        var entries = new LogEntry[copies.Length];
+        if (turn is null)
+        {
+            for (var i = 0; i < copies.Length; i++)
+            {
+                entries[i] = await PublishAsync(sender, copies[i].Owner, copies[i].Id, copies[i].Body, cancellationToken).ConfigureAwait(false);
+            }
+
+            return entries;
+        }
+
+        await (recipientLog ? turn.PreviousRecipientLogSent : turn.PreviousSenderLogSent).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (turn.PipelineTroubled)
+        {
+            turn.MarkTroubled();
+            throw new PipelineFallbackException();
+        }
+
+        var futures = new List<NatsJSPublishConcurrentFuture>(copies.Length);
+        try
+        {
+            try
+            {
+                foreach (var (owner, id, body) in copies)
+                {
+                    futures.Add(await _js.PublishConcurrentAsync(_topology.LogSubject(owner), JsonSerializer.SerializeToUtf8Bytes(body, JsonContext.Default.EntryBody),
+                        opts: new NatsJSPubOpts { MsgId = Keys.MsgId(sender, id, owner) }, cancellationToken: cancellationToken).ConfigureAwait(false));
+                }
+            }
+            catch
+            {
+                turn.MarkTroubled();
+                throw;
+            }
+
+            if (recipientLog)
+            {
+                turn.RecipientLogSent();
+            }
+            else
+            {
+                turn.SenderLogSent();
+            }
+
+            try
+            {
+                for (var i = 0; i < copies.Length; i++)
+                {
+                    var ack = await futures[i].GetResponseAsync(cancellationToken).ConfigureAwait(false);
+                    entries[i] = await StoredAsync(ack, copies[i].Owner, copies[i].Body, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch
+            {
+                turn.MarkTroubled();
+                throw;
+            }
+
+            return entries;
+        }
+        finally
+        {
+            foreach (var future in futures)
+            {
+                await future.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
     /// Publishes one copy and waits for the PubAck: the stream has it on a quorum of replicas. A copy the stream
     /// already had (a retry inside the duplicate window) is read back, so the caller reports the first time.
     /// </summary>
@@ -789,6 +885,12 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
         var ack = await _js.PublishAsync(_topology.LogSubject(owner), JsonSerializer.SerializeToUtf8Bytes(body, JsonContext.Default.EntryBody),
             opts: new NatsJSPubOpts { MsgId = Keys.MsgId(sender, id, owner), RetryAttempts = 20, RetryWaitBetweenAttempts = TimeSpan.FromMilliseconds(250) },
             cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await StoredAsync(ack, owner, body, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The stored copy a PubAck stands for: the one just published, or for a duplicate the first one (read back).</summary>
+    private async Task<LogEntry> StoredAsync(PubAckResponse ack, string owner, EntryBody body, CancellationToken cancellationToken)
+    {
         // Not EnsureSuccess: it throws on a duplicate, which here is the answer wanted (the copy is already stored).
         if (ack.Error is { } error)
         {
