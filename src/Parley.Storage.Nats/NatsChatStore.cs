@@ -557,7 +557,8 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     /// come from leader-answered "next message of this subject from sequence N" gets (a live session usually wants one
     /// or two); the rest in batches from an ephemeral consumer (<see cref="LogBatchReader"/>). The consumer may sit on
     /// a lagging replica, so whenever a batch comes back short, a leader get decides whether the log really ends there:
-    /// the result is always what the leader has, in order, as before.
+    /// the result is always what the leader has, in order, as before. When no consumer can be had (a NATS server just
+    /// died), the read goes on with leader gets.
     /// </summary>
     private async Task<List<(LogEntry Entry, ulong SenderSeq)>> ReadRawAsync(string owner, ulong after, int max, CancellationToken cancellationToken)
     {
@@ -583,6 +584,12 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
 
             var wanted = max - entries.Count;
             var batch = await _batches.ReadAsync(subject, next, wanted, cancellationToken).ConfigureAwait(false);
+            if (batch is null)
+            {
+                direct = DirectReads - 1; // no consumer to be had now: go on with leader gets, one at a time
+                continue;
+            }
+
             foreach (var message in batch)
             {
                 entries.Add(Decode(owner, message.Seq, message.Data));

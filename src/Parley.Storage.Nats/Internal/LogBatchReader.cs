@@ -20,12 +20,39 @@ namespace Parley.Storage.Nats.Internal;
 internal sealed class LogBatchReader(NatsConnection connection, string apiPrefix, string stream)
 {
     private static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan CreateTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long batches are not tried after one failed: the caller reads with leader gets meanwhile.</summary>
+    private static readonly TimeSpan PauseAfterFailure = TimeSpan.FromSeconds(5);
+
+    private long _pausedUntil;
 
     /// <summary>
     /// Up to <paramref name="max"/> messages of <paramref name="subject"/> from sequence <paramref name="from"/> on, in
-    /// stream order. Fewer (even none) when the consumer's replica has fewer.
+    /// stream order. Fewer (even none) when the consumer's replica has fewer. Null when a consumer cannot be had now
+    /// (the meta leader or the chosen replica is gone, as right after a NATS server dies): the caller then reads with
+    /// leader gets, which work as soon as the stream has a leader, and batches are not tried again for a few seconds.
     /// </summary>
-    public async Task<List<LogMessage>> ReadAsync(string subject, ulong from, int max, CancellationToken cancellationToken)
+    public async Task<List<LogMessage>?> ReadAsync(string subject, ulong from, int max, CancellationToken cancellationToken)
+    {
+        if (Environment.TickCount64 < Volatile.Read(ref _pausedUntil))
+        {
+            return null;
+        }
+
+        try
+        {
+            return await ReadBatchAsync(subject, from, max, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is NatsException or TimeoutException or JsonException or KeyNotFoundException
+            or InvalidOperationException && !cancellationToken.IsCancellationRequested)
+        {
+            Volatile.Write(ref _pausedUntil, Environment.TickCount64 + (long)PauseAfterFailure.TotalMilliseconds);
+            return null;
+        }
+    }
+
+    private async Task<List<LogMessage>> ReadBatchAsync(string subject, ulong from, int max, CancellationToken cancellationToken)
     {
         var request = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
         {
@@ -42,7 +69,7 @@ internal sealed class LogBatchReader(NatsConnection connection, string apiPrefix
             },
         }, JsonContext.Default.DictionaryStringObject);
         var reply = await connection.RequestAsync<byte[], byte[]>($"{apiPrefix}.CONSUMER.CREATE.{stream}", request,
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+            replyOpts: new NatsSubOpts { Timeout = CreateTimeout }, cancellationToken: cancellationToken).ConfigureAwait(false);
         string name;
         ulong pending;
         using (var info = JsonDocument.Parse(reply.Data ?? []))
