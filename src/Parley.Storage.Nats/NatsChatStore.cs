@@ -726,7 +726,9 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
         var scanned = 0;
         while (cursor < upTo && scanned < MaxReceiptScan)
         {
-            var batch = await ReadRawAsync(user, cursor, ScanBatch, cancellationToken).ConfigureAwait(false);
+            // No more than the sequences up to the cursor can hold (a user's sequences have gaps, never repeats): a read
+            // past it would fetch, in a batch, entries the device has not acknowledged.
+            var batch = await ReadRawAsync(user, cursor, (int)Math.Min(ScanBatch, upTo - cursor), cancellationToken).ConfigureAwait(false);
             if (batch.Count == 0)
             {
                 break;
