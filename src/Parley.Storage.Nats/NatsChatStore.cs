@@ -31,16 +31,23 @@ namespace Parley.Storage.Nats;
 public sealed class NatsChatStore : IChatStore, IClusterPresence
 {
     private const int MaxReceiptScan = 10_000;
+
+    /// <summary>Entries a log read takes with single leader gets before it switches to a batch (see <see cref="ReadRawAsync"/>).</summary>
+    private const int DirectReads = 2;
+
+    /// <summary>How many entries history and receipt scans ask for per read: large, since a read is a batch now.</summary>
+    private const int ScanBatch = 1024;
     private static readonly TimeSpan AppendRetryWindow = TimeSpan.FromSeconds(30);
     private readonly NatsStoreOptions _options;
     private readonly NatsConnection _connection;
     private readonly NatsJSContext _js;
     private readonly Topology _topology;
+    private readonly LogBatchReader _batches;
     private readonly string _node = Guid.NewGuid().ToString("N");
     private readonly Lock _callbackLock = new();
     private readonly ConcurrentDictionary<string, bool> _knownUsers = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _closing = new();
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _senderOrder = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SenderPipeline> _pipelines = new(StringComparer.Ordinal);
     private INatsKVStore _accounts = null!;
     private INatsKVStore _tokens = null!;
     private INatsKVStore _cursors = null!;
@@ -56,6 +63,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
         // election can take seconds, and a timed-out publish is retried (idempotently) anyway.
         _js = new NatsJSContext(connection, new NatsJSOpts(connection.Opts, requestTimeout: TimeSpan.FromSeconds(10)));
         _topology = topology;
+        _batches = new LogBatchReader(connection, _js.Opts.Prefix, topology.LogStream);
     }
 
     /// <inheritdoc />
@@ -390,36 +398,45 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     /// </summary>
     public async Task<AppendResult> AppendAsync(Submission submission, CancellationToken cancellationToken = default)
     {
-        // One sender's appends run one at a time on this node, in the order they were handed in: the server hands a
-        // connection's SENDs over in order, and a sender's messages must reach both logs in that order (protocol §5,
-        // receipts). Appends of different senders run concurrently.
-        var order = _senderOrder.GetOrAdd(submission.From, static _ => new SemaphoreSlim(1, 1));
-        await order.WaitAsync(cancellationToken).ConfigureAwait(false);
+        // One sender's appends take their turn in the order they were handed in (the server hands a connection's
+        // SENDs over in order): their publishes go out in that order without waiting for each other's PubAcks, so a
+        // sender's messages reach both logs in order (protocol §5, receipts) and a window of them costs about one
+        // round trip, not one per message. Appends of different senders run concurrently.
+        using var turn = _pipelines.GetOrAdd(submission.From, static _ => new SenderPipeline()).Enter();
         try
         {
-            var started = _options.Time.GetTimestamp();
-            var backoff = TimeSpan.FromMilliseconds(100);
-            while (true)
-            {
-                try
-                {
-                    return await AppendOnceAsync(submission, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception exception) when (exception is NatsException or TimeoutException
-                    && !cancellationToken.IsCancellationRequested && _options.Time.GetElapsedTime(started) < AppendRetryWindow)
-                {
-                    await Task.Delay(backoff, _options.Time, cancellationToken).ConfigureAwait(false);
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
-                }
-            }
+            return await AppendOnceAsync(submission, turn, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        catch (Exception exception) when (exception is NatsException or TimeoutException or PipelineFallbackException
+            && !cancellationToken.IsCancellationRequested)
         {
-            order.Release();
+            turn.MarkTroubled();
+        }
+
+        // The pipelined attempt failed: retry one at a time, behind the sender's previous append, as before pipelining.
+        await turn.PreviousDone.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var started = _options.Time.GetTimestamp();
+        var backoff = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                return await AppendOnceAsync(submission, null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is NatsException or TimeoutException
+                && !cancellationToken.IsCancellationRequested && _options.Time.GetElapsedTime(started) < AppendRetryWindow)
+            {
+                await Task.Delay(backoff, _options.Time, cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+            }
         }
     }
 
-    private async Task<AppendResult> AppendOnceAsync(Submission submission, CancellationToken cancellationToken)
+    /// <summary>
+    /// One attempt. With a <paramref name="turn"/>, the publishes wait for the sender's previous append to have sent its
+    /// own (<see cref="PublishInTurnAsync"/>); without one (a retry), they go out one at a time, each awaited.
+    /// </summary>
+    private async Task<AppendResult> AppendOnceAsync(Submission submission, PipelineTurn? turn, CancellationToken cancellationToken)
     {
         var digest = Convert.ToBase64String(Keys.Digest(submission));
         var submitKey = Keys.Hex(submission.From) + "." + submission.Id;
@@ -453,32 +470,38 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
         if (isBot)
         {
             // A bot keeps no log of its own: the sender's copy and the reply, both in the sender's log.
-            var mine = await PublishAsync(submission.From, submission.From, submission.Id, Body(submission, now, 0), cancellationToken).ConfigureAwait(false);
+            turn?.RecipientLogSent(); // nothing for a recipient's log: the next append need not wait for this one there
             var replyId = Keys.ReplyId(submission.Id);
-            var reply = await PublishAsync(submission.From, submission.From, replyId,
-                new EntryBody(replyId.ToString(), submission.To, submission.From, now, submission.AutoReply!, 0), cancellationToken).ConfigureAwait(false);
-            appended.Add(mine);
-            appended.Add(reply);
-            senderSeq = mine.Sequence;
-            replySeq = reply.Sequence;
+            var copies = await PublishInTurnAsync(submission.From, turn, recipientLog: false,
+            [
+                (submission.From, submission.Id, Body(submission, now, 0)),
+                (submission.From, replyId, new EntryBody(replyId.ToString(), submission.To, submission.From, now, submission.AutoReply!, 0)),
+            ], cancellationToken).ConfigureAwait(false);
+            appended.AddRange(copies);
+            senderSeq = copies[0].Sequence;
+            replySeq = copies[1].Sequence;
         }
         else if (selfNote)
         {
-            var only = await PublishAsync(submission.From, submission.To, submission.Id, Body(submission, now, 0), cancellationToken).ConfigureAwait(false);
+            turn?.RecipientLogSent();
+            var only = (await PublishInTurnAsync(submission.From, turn, recipientLog: false,
+                [(submission.To, submission.Id, Body(submission, now, 0))], cancellationToken).ConfigureAwait(false))[0];
             appended.Add(only);
             senderSeq = recipientSeq = only.Sequence;
         }
         else
         {
             // The sender's copy first: the recipient's copy then carries its sequence, which receipts need.
-            var mine = await PublishAsync(submission.From, submission.From, submission.Id, Body(submission, now, 0), cancellationToken).ConfigureAwait(false);
+            var mine = (await PublishInTurnAsync(submission.From, turn, recipientLog: false,
+                [(submission.From, submission.Id, Body(submission, now, 0))], cancellationToken).ConfigureAwait(false))[0];
             // A sender's copy that the stream already had means an earlier attempt, whose recipient copy may be stored
             // with its acknowledgement lost (a node or stream leader died). Look for it before publishing again, so a
             // retry outside the stream's duplicate window (or after a leader change) does not store a second copy.
             var theirs = mine.Time != now
                 ? await FindAfterAsync(submission.To, mine.Sequence, submission.From, submission.Id, cancellationToken).ConfigureAwait(false)
                 : null;
-            theirs ??= await PublishAsync(submission.From, submission.To, submission.Id, Body(submission, now, mine.Sequence), cancellationToken).ConfigureAwait(false);
+            theirs ??= (await PublishInTurnAsync(submission.From, turn, recipientLog: true,
+                [(submission.To, submission.Id, Body(submission, now, mine.Sequence))], cancellationToken).ConfigureAwait(false))[0];
             appended.Add(mine);
             appended.Add(theirs);
             senderSeq = mine.Sequence;
@@ -536,24 +559,51 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
         (await ReadRawAsync(owner, after, max, cancellationToken).ConfigureAwait(false)).Select(pair => pair.Entry).ToList();
 
     /// <summary>
-    /// The next entries of a log with the sender's sequence each carries: one leader-answered "next message of this
-    /// subject from sequence N" request per entry (2.9 has no batched direct get).
+    /// The next entries of a log with the sender's sequence each carries. The first <see cref="DirectReads"/> entries
+    /// come from leader-answered "next message of this subject from sequence N" gets (a live session usually wants one
+    /// or two); the rest in batches from an ephemeral consumer (<see cref="LogBatchReader"/>). The consumer may sit on
+    /// a lagging replica, so whenever a batch comes back short, a leader get decides whether the log really ends there:
+    /// the result is always what the leader has, in order, as before. When no consumer can be had (a NATS server just
+    /// died), the read goes on with leader gets.
     /// </summary>
     private async Task<List<(LogEntry Entry, ulong SenderSeq)>> ReadRawAsync(string owner, ulong after, int max, CancellationToken cancellationToken)
     {
         var subject = _topology.LogSubject(owner);
         var entries = new List<(LogEntry, ulong)>();
         var next = after + 1;
+        var direct = 0;
         while (entries.Count < max)
         {
-            var stored = await GetMessageAsync(new StreamMsgGetRequest { Seq = next, NextBySubj = subject }, cancellationToken).ConfigureAwait(false);
-            if (stored is null)
+            if (direct < DirectReads)
             {
-                break;
+                var stored = await GetMessageAsync(new StreamMsgGetRequest { Seq = next, NextBySubj = subject }, cancellationToken).ConfigureAwait(false);
+                if (stored is null)
+                {
+                    break;
+                }
+
+                entries.Add(Decode(owner, stored.Seq, stored.Data));
+                next = stored.Seq + 1;
+                direct++;
+                continue;
             }
 
-            entries.Add(Decode(owner, stored));
-            next = stored.Seq + 1;
+            var wanted = max - entries.Count;
+            var batch = await _batches.ReadAsync(subject, next, wanted, cancellationToken).ConfigureAwait(false);
+            if (batch is null)
+            {
+                direct = DirectReads - 1; // no consumer to be had now: go on with leader gets, one at a time
+                continue;
+            }
+
+            foreach (var message in batch)
+            {
+                entries.Add(Decode(owner, message.Seq, message.Data));
+                next = message.Seq + 1;
+            }
+
+            // A full batch goes on with another; a short one is checked with one leader get before more batches.
+            direct = batch.Count < wanted ? DirectReads - 1 : DirectReads;
         }
 
         return entries;
@@ -561,7 +611,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
 
     /// <summary>
     /// JetStream 2.9 has neither "previous by subject" nor consumers with several filters, so history scans the user's
-    /// subject forward (leader-answered gets) and keeps the newest <paramref name="max"/> below
+    /// subject forward (batched reads, see <see cref="ReadRawAsync"/>) and keeps the newest <paramref name="max"/> below
     /// <paramref name="before"/>: its cost grows with the log (docs/topology.md, "What is left").
     /// </summary>
     public async Task<IReadOnlyList<LogEntry>> ReadHistoryAsync(string owner, ulong before, int max, string? peer, CancellationToken cancellationToken = default)
@@ -575,7 +625,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
         var after = 0UL;
         while (true)
         {
-            var batch = await ReadRawAsync(owner, after, 256, cancellationToken).ConfigureAwait(false);
+            var batch = await ReadRawAsync(owner, after, ScanBatch, cancellationToken).ConfigureAwait(false);
             foreach (var (entry, _) in batch)
             {
                 if (before != 0 && entry.Sequence >= before)
@@ -595,7 +645,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
                 after = entry.Sequence;
             }
 
-            if (batch.Count < 256)
+            if (batch.Count < ScanBatch)
             {
                 return [.. window];
             }
@@ -682,7 +732,9 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
         var scanned = 0;
         while (cursor < upTo && scanned < MaxReceiptScan)
         {
-            var batch = await ReadRawAsync(user, cursor, 256, cancellationToken).ConfigureAwait(false);
+            // No more than the sequences up to the cursor can hold (a user's sequences have gaps, never repeats): a read
+            // past it would fetch, in a batch, entries the device has not acknowledged.
+            var batch = await ReadRawAsync(user, cursor, (int)Math.Min(ScanBatch, upTo - cursor), cancellationToken).ConfigureAwait(false);
             if (batch.Count == 0)
             {
                 break;
@@ -751,11 +803,92 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
         body.FileId is null ? null : new FileOffer(MessageId.Parse(body.FileId), body.FileName ?? string.Empty, body.FileSize,
             body.FileSha is null ? [] : Convert.FromBase64String(body.FileSha)));
 
-    private (LogEntry Entry, ulong SenderSeq) Decode(string owner, StoredMessage stored)
+    private static (LogEntry Entry, ulong SenderSeq) Decode(string owner, ulong seq, ReadOnlyMemory<byte> data)
     {
-        var body = JsonSerializer.Deserialize(stored.Data.Span, JsonContext.Default.EntryBody)
-            ?? throw new InvalidDataException($"empty log entry at {stored.Seq}");
-        return (ToEntry(owner, stored.Seq, body), body.SenderSeq);
+        var body = JsonSerializer.Deserialize(data.Span, JsonContext.Default.EntryBody)
+            ?? throw new InvalidDataException($"empty log entry at {seq}");
+        return (ToEntry(owner, seq, body), body.SenderSeq);
+    }
+
+    /// <summary>
+    /// Publishes copies of one append to one log (the sender's or the recipient's) and waits for their PubAcks. With a
+    /// <paramref name="turn"/>: first waits until the sender's previous append has sent its publish to the same kind of
+    /// log, sends these, lets the next append send, and only then waits for the PubAcks, so one sender's window is in
+    /// flight at once and still stored in submission order (one connection keeps publish order; the stream numbers
+    /// messages in arrival order). A failure marks the pipeline troubled before the lane is let go, so appends that
+    /// have not sent yet fall back behind this one rather than overtake its retry. Without a turn (a retry): one
+    /// publish at a time, each awaited.
+    /// </summary>
+    private async Task<LogEntry[]> PublishInTurnAsync(string sender, PipelineTurn? turn, bool recipientLog,
+        (string Owner, MessageId Id, EntryBody Body)[] copies, CancellationToken cancellationToken)
+    {
+        var entries = new LogEntry[copies.Length];
+        if (turn is null)
+        {
+            for (var i = 0; i < copies.Length; i++)
+            {
+                entries[i] = await PublishAsync(sender, copies[i].Owner, copies[i].Id, copies[i].Body, cancellationToken).ConfigureAwait(false);
+            }
+
+            return entries;
+        }
+
+        await (recipientLog ? turn.PreviousRecipientLogSent : turn.PreviousSenderLogSent).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (turn.PipelineTroubled)
+        {
+            turn.MarkTroubled();
+            throw new PipelineFallbackException();
+        }
+
+        var futures = new List<NatsJSPublishConcurrentFuture>(copies.Length);
+        try
+        {
+            try
+            {
+                foreach (var (owner, id, body) in copies)
+                {
+                    futures.Add(await _js.PublishConcurrentAsync(_topology.LogSubject(owner), JsonSerializer.SerializeToUtf8Bytes(body, JsonContext.Default.EntryBody),
+                        opts: new NatsJSPubOpts { MsgId = Keys.MsgId(sender, id, owner) }, cancellationToken: cancellationToken).ConfigureAwait(false));
+                }
+            }
+            catch
+            {
+                turn.MarkTroubled();
+                throw;
+            }
+
+            if (recipientLog)
+            {
+                turn.RecipientLogSent();
+            }
+            else
+            {
+                turn.SenderLogSent();
+            }
+
+            try
+            {
+                for (var i = 0; i < copies.Length; i++)
+                {
+                    var ack = await futures[i].GetResponseAsync(cancellationToken).ConfigureAwait(false);
+                    entries[i] = await StoredAsync(ack, copies[i].Owner, copies[i].Body, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch
+            {
+                turn.MarkTroubled();
+                throw;
+            }
+
+            return entries;
+        }
+        finally
+        {
+            foreach (var future in futures)
+            {
+                await future.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     /// <summary>
@@ -767,6 +900,12 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
         var ack = await _js.PublishAsync(_topology.LogSubject(owner), JsonSerializer.SerializeToUtf8Bytes(body, JsonContext.Default.EntryBody),
             opts: new NatsJSPubOpts { MsgId = Keys.MsgId(sender, id, owner), RetryAttempts = 20, RetryWaitBetweenAttempts = TimeSpan.FromMilliseconds(250) },
             cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await StoredAsync(ack, owner, body, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The stored copy a PubAck stands for: the one just published, or for a duplicate the first one (read back).</summary>
+    private async Task<LogEntry> StoredAsync(PubAckResponse ack, string owner, EntryBody body, CancellationToken cancellationToken)
+    {
         // Not EnsureSuccess: it throws on a duplicate, which here is the answer wanted (the copy is already stored).
         if (ack.Error is { } error)
         {
@@ -786,7 +925,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     {
         while (true)
         {
-            var batch = await ReadRawAsync(owner, after, 256, cancellationToken).ConfigureAwait(false);
+            var batch = await ReadRawAsync(owner, after, ScanBatch, cancellationToken).ConfigureAwait(false);
             foreach (var (entry, _) in batch)
             {
                 if (entry.From == from && entry.Id == id)
@@ -797,7 +936,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
                 after = entry.Sequence;
             }
 
-            if (batch.Count < 256)
+            if (batch.Count < ScanBatch)
             {
                 return null;
             }
@@ -807,7 +946,7 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
     private async Task<LogEntry?> GetBySeqAsync(ulong seq, CancellationToken cancellationToken)
     {
         var stored = await GetMessageAsync(new StreamMsgGetRequest { Seq = seq }, cancellationToken).ConfigureAwait(false);
-        return stored is null ? null : Decode(_topology.OwnerOf(stored.Subject), stored).Entry;
+        return stored is null ? null : Decode(_topology.OwnerOf(stored.Subject), stored.Seq, stored.Data).Entry;
     }
 
     /// <summary>STREAM.MSG.GET on the log stream, answered by its leader; null when there is no such message.</summary>
