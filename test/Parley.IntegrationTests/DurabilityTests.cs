@@ -53,7 +53,8 @@ public sealed class DurabilityTests(ITestOutputHelper output) : IDisposable
         var random = new Random(seed);
         // The senders pipeline 64 messages at a time, as fast as the disk allows: the per-connection rate limit
         // (tested on its own) is lifted so this test is about durability alone.
-        await using var server = await ServerProcess.StartAsync(_dir.Sub("data"), "--rate-limit", "0");
+        // The recipient reads only at the end, so the quota of unread messages is lifted above the total as well.
+        await using var server = await ServerProcess.StartAsync(_dir.Sub("data"), "--rate-limit", "0", "--max-unacknowledged", "100000");
         foreach (var user in new[] { "s1", "s2", "rcpt" })
         {
             await using var registration = await LibraryClient.LoginAsync(server, user, "setup", register: true);
