@@ -37,6 +37,13 @@ public sealed class ParleyConnection : IAsyncDisposable
     private TaskCompletionSource<Frame>? _pendingControl;
     private Task _readLoop = Task.CompletedTask;
     private ErrorFrame? _closeError;
+
+    /// <summary>
+    /// Set by the read loop before it fails what is pending. A request registers itself, then writes, and the write
+    /// refuses once this is set: so a request is either failed by the loop's sweep or refused by the write, never left
+    /// waiting for an answer that cannot come (the read loop's task is not completed yet while it sweeps).
+    /// </summary>
+    private volatile IOException? _closed;
     private Timer? _keepAlive;
     private ulong _pingNonce;
     private int _disposed;
@@ -366,7 +373,7 @@ public sealed class ParleyConnection : IAsyncDisposable
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_readLoop.IsCompleted)
+            if (_closed is not null || _readLoop.IsCompleted)
             {
                 throw new IOException("the connection is closed", _closeError is null ? null : new ParleyErrorException(_closeError.Code, _closeError.Message));
             }
@@ -430,6 +437,7 @@ public sealed class ParleyConnection : IAsyncDisposable
         {
             var closed = new IOException(_closeError is null ? "connection closed" : $"server closed the connection: {_closeError.Message}",
                 _closeError is null ? failure : new ParleyErrorException(_closeError.Code, _closeError.Message));
+            _closed = closed;
             _pendingControl?.TrySetException(_closeError is null ? closed : new ParleyErrorException(_closeError.Code, _closeError.Message));
             foreach (var pending in _pendingSends.Values)
             {
