@@ -161,6 +161,8 @@ public sealed class FaultProxyTests : IAsyncLifetime
         Assert.Equal(SocketError.ConnectionReset, near.Error);
         Assert.Equal(SocketError.ConnectionReset, await _far.Ended.WaitAsync(Timeout));
         Assert.Equal("a", Encoding.ASCII.GetString(_far.Received));
+        // The proxy counts a reset after it has reset both sockets, so both ends can see it first: wait for the count.
+        await _proxy.WaitUntilAsync(p => p.Resets == 1, Timeout);
         Assert.Equal(1, _proxy.Resets);
     }
 
