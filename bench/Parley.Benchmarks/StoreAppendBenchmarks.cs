@@ -75,7 +75,7 @@ public class StoreAppendBenchmarks
     {
         for (var i = 0; i < count; i++)
         {
-            var result = await _store!.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", SampleFrames.Text100));
+            var result = await _store!.AppendAsync(new Submission("alice", MessageId.NewTimeOrdered(), "bob", SampleFrames.Text100));
             if (result.Status != AppendStatus.Stored)
             {
                 // Anything but Stored took a shortcut past the inserts and would make the figure meaningless.

@@ -61,7 +61,7 @@ public class StoreBacklogBenchmarks
         for (var done = 0; done < count; done += 256)
         {
             var batch = Enumerable.Range(done, Math.Min(256, count - done))
-                .Select(i => store.AppendAsync(new Submission(from, MessageId.NewRandom(), to[i % to.Length], SampleFrames.Text100)));
+                .Select(i => store.AppendAsync(new Submission(from, MessageId.NewTimeOrdered(), to[i % to.Length], SampleFrames.Text100)));
             foreach (var result in await Task.WhenAll(batch))
             {
                 if (result.Status != AppendStatus.Stored)
@@ -116,7 +116,7 @@ public class StoreBacklogBenchmarks
     {
         for (var i = 0; i < count; i++)
         {
-            var result = await _store!.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", SampleFrames.Text100));
+            var result = await _store!.AppendAsync(new Submission("alice", MessageId.NewTimeOrdered(), "bob", SampleFrames.Text100));
             if (result.Status != expected)
             {
                 throw new InvalidOperationException($"append returned {result.Status}, expected {expected}");

@@ -38,7 +38,7 @@ internal static class Scenarios
         for (var i = 0; i < count; i++)
         {
             var sent = Stopwatch.GetTimestamp();
-            await sender.SendAsync(MessageId.NewRandom(), Recipient, text, cancellationToken);
+            await sender.SendAsync(MessageId.NewTimeOrdered(), Recipient, text, cancellationToken);
             latencies.Set(i, Stopwatch.GetTimestamp() - sent);
         }
 
@@ -131,7 +131,7 @@ internal static class Scenarios
             try
             {
                 var sent = Stopwatch.GetTimestamp();
-                await sender.SendAsync(MessageId.NewRandom(), Recipient, text(), cancellationToken);
+                await sender.SendAsync(MessageId.NewTimeOrdered(), Recipient, text(), cancellationToken);
                 latencies?.Set(index, Stopwatch.GetTimestamp() - sent);
             }
             catch

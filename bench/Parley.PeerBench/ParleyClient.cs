@@ -43,7 +43,7 @@ internal sealed class ParleyClient(string self, string partner, string fingerpri
         FrameCodec.Write(output, new HelloFrame(ProtocolVersion.Min, ProtocolVersion.Max, "peerbench"));
 
     protected override void WriteMessage(IBufferWriter<byte> output, ReadOnlySpan<byte> payload) =>
-        FrameCodec.Write(output, new SendFrame(MessageId.NewRandom(), Partner, Encoding.ASCII.GetString(payload)));
+        FrameCodec.Write(output, new SendFrame(MessageId.NewTimeOrdered(), Partner, Encoding.ASCII.GetString(payload)));
 
     protected override int Parse(ReadOnlySpan<byte> input, IBufferWriter<byte> replies) => throw new NotSupportedException();
 

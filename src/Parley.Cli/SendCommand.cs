@@ -46,7 +46,7 @@ internal static class SendCommand
 
             try
             {
-                await session.SendAsync(MessageId.NewRandom(), parse.GetValue(to)!, body, deadline.Token).ConfigureAwait(false);
+                await session.SendAsync(MessageId.NewTimeOrdered(), parse.GetValue(to)!, body, deadline.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!signal.Token.IsCancellationRequested)
             {

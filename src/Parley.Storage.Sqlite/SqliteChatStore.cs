@@ -162,6 +162,9 @@ public sealed class SqliteChatStore : IChatStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<LogEntry>> ReadLogAsync(string owner, ulong after, int max, CancellationToken cancellationToken = default)
     {
+        // Staged entries first, the table second: a merge in between then shows an entry twice (dropped by sequence),
+        // never not at all (StagedLog).
+        var staged = _state.Staged.After(owner, after, max);
         await using var connection = OpenConnection();
         await using var query = connection.CreateCommand();
         query.CommandText = "SELECT seq, id, sender, recipient, time, body, file_id, file_name, file_size, file_sha FROM log WHERE owner = $owner AND seq > $after ORDER BY seq LIMIT $max";
@@ -169,19 +172,22 @@ public sealed class SqliteChatStore : IChatStore
         query.Parameters.AddWithValue("$after", (long)after);
         query.Parameters.AddWithValue("$max", max);
         var entries = new List<LogEntry>();
-        await using var reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        await using (var reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
-            entries.Add(new LogEntry(owner, (ulong)reader.GetInt64(0), new MessageId((byte[])reader.GetValue(1)),
-                reader.GetString(2), reader.GetString(3), reader.GetInt64(4), reader.GetString(5), FileColumns.Read(reader, 6)));
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                entries.Add(new LogEntry(owner, (ulong)reader.GetInt64(0), new MessageId((byte[])reader.GetValue(1)),
+                    reader.GetString(2), reader.GetString(3), reader.GetInt64(4), reader.GetString(5), FileColumns.Read(reader, 6)));
+            }
         }
 
-        return entries;
+        return Union(entries, staged, max, ascending: true);
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<LogEntry>> ReadHistoryAsync(string owner, ulong before, int max, string? peer, CancellationToken cancellationToken = default)
     {
+        var staged = _state.Staged.Before(owner, before, max, peer).ConvertAll(entry => entry with { File = null });
         await using var connection = OpenConnection();
         await using var query = connection.CreateCommand();
         query.CommandText = peer is null
@@ -196,15 +202,40 @@ public sealed class SqliteChatStore : IChatStore
         }
 
         var entries = new List<LogEntry>();
-        await using var reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        await using (var reader = await query.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
-            entries.Add(new LogEntry(owner, (ulong)reader.GetInt64(0), new MessageId((byte[])reader.GetValue(1)),
-                reader.GetString(2), reader.GetString(3), reader.GetInt64(4), reader.GetString(5)));
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                entries.Add(new LogEntry(owner, (ulong)reader.GetInt64(0), new MessageId((byte[])reader.GetValue(1)),
+                    reader.GetString(2), reader.GetString(3), reader.GetInt64(4), reader.GetString(5)));
+            }
         }
 
-        entries.Reverse();
-        return entries;
+        var newestFirst = Union(entries, staged, max, ascending: false);
+        newestFirst.Reverse();
+        return newestFirst;
+    }
+
+    /// <summary>Entries of both lists, each sequence once, sorted, the first <paramref name="max"/>.</summary>
+    private static List<LogEntry> Union(List<LogEntry> table, List<LogEntry> staged, int max, bool ascending)
+    {
+        if (staged.Count == 0)
+        {
+            return table;
+        }
+
+        var bySequence = new SortedDictionary<ulong, LogEntry>(ascending ? Comparer<ulong>.Default : Comparer<ulong>.Create((a, b) => b.CompareTo(a)));
+        foreach (var entry in table)
+        {
+            bySequence[entry.Sequence] = entry;
+        }
+
+        foreach (var entry in staged)
+        {
+            bySequence.TryAdd(entry.Sequence, entry);
+        }
+
+        return bySequence.Values.Take(max).ToList();
     }
 
     /// <inheritdoc />
@@ -243,6 +274,17 @@ public sealed class SqliteChatStore : IChatStore
         _writes.Writer.TryComplete();
         await Task.Run(_writer.Join).ConfigureAwait(false);
         _commands.Dispose();
+        try
+        {
+            // Leave nothing staged after a clean shutdown; if this fails, the next start merges it.
+            using var transaction = _writeConnection.BeginTransaction();
+            StagedMerge.Run(_writeConnection, transaction);
+            transaction.Commit();
+        }
+        catch (SqliteException)
+        {
+        }
+
         _writeConnection.Dispose();
         SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
     }
@@ -275,6 +317,14 @@ public sealed class SqliteChatStore : IChatStore
             """;
         command.ExecuteNonQuery();
         FileColumns.Migrate(_writeConnection);
+        using var staged = _writeConnection.CreateCommand();
+        staged.CommandText = StagedMerge.Schema;
+        staged.ExecuteNonQuery();
+
+        // What a crash left staged goes into the indexed tables before anything reads or writes.
+        using var transaction = _writeConnection.BeginTransaction();
+        StagedMerge.Run(_writeConnection, transaction);
+        transaction.Commit();
     }
 
     private void WriterLoop()
@@ -315,6 +365,7 @@ public sealed class SqliteChatStore : IChatStore
     private bool TryCommit(List<WriteOp> ops)
     {
         var context = new WriterContext(_writeConnection, _commands, _state, _options.Time.GetUtcNow().ToUnixTimeMilliseconds());
+        bool merged;
         try
         {
             using (var transaction = _writeConnection.BeginTransaction())
@@ -325,18 +376,36 @@ public sealed class SqliteChatStore : IChatStore
                     op.Execute(context);
                 }
 
+                merged = _state.Staged.Count + context.Staged.Count >= _options.StagedEntries;
+                if (merged)
+                {
+                    StagedMerge.Run(_writeConnection, transaction);
+                }
+
                 transaction.Commit();
             }
         }
         catch (Exception exception) when (exception is SqliteException or InvalidOperationException)
         {
             _state.Reset();
+            _state.ReloadStagedSubmits(_writeConnection);
             if (ops.Count == 1)
             {
                 ops[0].Fail(exception);
             }
 
             return false;
+        }
+
+        if (merged)
+        {
+            // Only now, with the merge committed, may readers stop finding these entries in memory.
+            _state.Staged.Clear();
+            _state.ClearStagedSubmits();
+        }
+        else if (context.Staged.Count > 0)
+        {
+            _state.Staged.Add(context.Staged);
         }
 
         if (context.Appended.Count > 0)

@@ -13,6 +13,13 @@ public sealed record SqliteStoreOptions(string Path)
     /// </summary>
     public long WriterCacheBytes { get; init; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// How many committed log entries may wait in the append-only staged tables (and in memory, for readers) before
+    /// the writer merges them into the indexed log in one sorted pass (docs/architecture.md, "The staged log"). Larger
+    /// means fewer, longer merges and more memory (an entry is its text plus about 150 bytes).
+    /// </summary>
+    public int StagedEntries { get; init; } = 8192;
+
     /// <summary>The server's clock; tests may pass a fake.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }

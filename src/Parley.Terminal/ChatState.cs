@@ -231,7 +231,7 @@ public sealed class ChatState
     public ChatEntry AddPending(string peer, string text, DateTimeOffset now)
     {
         var conversation = Open(peer);
-        var entry = new ChatEntry(MessageId.NewRandom(), Me, peer, now, text, MessageState.Sending) { Key = ulong.MaxValue };
+        var entry = new ChatEntry(MessageId.NewTimeOrdered(), Me, peer, now, text, MessageState.Sending) { Key = ulong.MaxValue };
         conversation.Insert(entry);
         return entry;
     }

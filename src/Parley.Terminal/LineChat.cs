@@ -184,7 +184,7 @@ public static class LineChat
     {
         try
         {
-            await session.SendAsync(MessageId.NewRandom(), to, text, cancellationToken).ConfigureAwait(false);
+            await session.SendAsync(MessageId.NewTimeOrdered(), to, text, cancellationToken).ConfigureAwait(false);
         }
         catch (ParleyErrorException error)
         {

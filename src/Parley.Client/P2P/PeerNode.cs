@@ -125,7 +125,7 @@ public sealed class PeerNode : IAsyncDisposable
     /// refuses it (unknown user, quota), <see cref="IOException"/> when neither path is available.
     /// </summary>
     public async Task<SendOutcome> SendAsync(string to, string text, CancellationToken cancellationToken = default) =>
-        await SendAsync(MessageId.NewRandom(), to, text, cancellationToken).ConfigureAwait(false);
+        await SendAsync(MessageId.NewTimeOrdered(), to, text, cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc cref="SendAsync(string, string, CancellationToken)"/>
     public async Task<SendOutcome> SendAsync(MessageId id, string to, string text, CancellationToken cancellationToken = default)

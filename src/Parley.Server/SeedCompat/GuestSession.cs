@@ -316,7 +316,7 @@ internal sealed class GuestSession
             return;
         }
 
-        var id = MessageId.NewRandom();
+        var id = MessageId.NewTimeOrdered();
         var (status, recipient) = await AppendAsync(to, resolved => new Submission(User, id, resolved, text,
             resolved == BuiltInAccounts.Echo ? BuiltInAccounts.EchoReply(text) : null)).ConfigureAwait(false);
         if (status is AppendStatus.Stored)
@@ -396,7 +396,7 @@ internal sealed class GuestSession
 
         var data = upload.ToArray();
         var sha256 = SHA256.HashData(data);
-        var id = MessageId.NewRandom();
+        var id = MessageId.NewTimeOrdered();
         var name = upload.OfferedName();
         var (record, _, message) = await blobs.CreateAsync(id, User, to, name, (ulong)data.Length, sha256, _lifetime.Token).ConfigureAwait(false);
         if (record is null)

@@ -7,13 +7,21 @@ namespace Parley.Storage.Sqlite.Internal;
 
 /// <summary>
 /// Appends one submission: dedupe on (sender, id), check the recipient and its quota, append to the recipient's log
-/// and the sender's, remember the submission. All in the batch's transaction.
+/// and the sender's, remember the submission. All in the batch's transaction, into the staged tables.
 /// </summary>
 internal sealed class AppendOp(Submission submission, StoreLimits limits) : WriteOp<AppendResult>
 {
     public override void Execute(WriterContext context)
     {
         var digest = Digest(submission);
+
+        if (context.State.TryGetStagedSubmit(submission.From, submission.Id, out var staged))
+        {
+            SetResult(staged.Digest.AsSpan().SequenceEqual(digest)
+                ? new AppendResult(AppendStatus.Duplicate, staged.Sequence, staged.Time)
+                : new AppendResult(AppendStatus.IdReused, 0, 0));
+            return;
+        }
 
         var find = context.Commands.Get("SELECT digest, seq, time FROM submits WHERE sender = $sender AND id = $id", "$sender", "$id");
         find.Parameters[0].Value = submission.From;
@@ -38,7 +46,7 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
 
         var isBot = submission.AutoReply is not null;
         var selfNote = submission.To == submission.From;
-        if (!isBot && context.State.Unacknowledged(context.Connection, submission.To, (ulong)limits.MaxUnacknowledgedPerUser) >= (ulong)limits.MaxUnacknowledgedPerUser)
+        if (!isBot && context.State.Unacknowledged(context.Connection, submission.To, (ulong)limits.MaxUnacknowledgedPerUser, context.Staged) >= (ulong)limits.MaxUnacknowledgedPerUser)
         {
             SetResult(new AppendResult(AppendStatus.QueueFull, 0, 0));
             return;
@@ -49,19 +57,24 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
         if (isBot)
         {
             // A bot keeps no log of its own: only the sender's copy and the reply are stored.
-            senderSequence = Append(context, submission.From, submission.Id, submission.From, submission.To, now, submission.Text, submission.File);
-            Append(context, submission.From, ReplyId(submission.Id), submission.To, submission.From, now, submission.AutoReply!, null);
+            senderSequence = context.State.Next(context.Connection, submission.From);
+            Append(context, submission.From, senderSequence, submission.Id, submission.From, submission.To, now, submission.Text, submission.File, 0);
+            var replySequence = context.State.Next(context.Connection, submission.From);
+            Append(context, submission.From, replySequence, ReplyId(submission.Id), submission.To, submission.From, now, submission.AutoReply!, null, 0);
         }
         else
         {
-            var recipientSequence = Append(context, submission.To, submission.Id, submission.From, submission.To, now, submission.Text, submission.File);
-            senderSequence = selfNote
-                ? recipientSequence
-                : Append(context, submission.From, submission.Id, submission.From, submission.To, now, submission.Text, submission.File);
+            var recipientSequence = context.State.Next(context.Connection, submission.To);
+            senderSequence = selfNote ? recipientSequence : context.State.Next(context.Connection, submission.From);
+            Append(context, submission.To, recipientSequence, submission.Id, submission.From, submission.To, now, submission.Text, submission.File, senderSequence);
+            if (!selfNote)
+            {
+                Append(context, submission.From, senderSequence, submission.Id, submission.From, submission.To, now, submission.Text, submission.File, 0);
+            }
         }
 
         var remember = context.Commands.Get(
-            "INSERT INTO submits(sender, id, digest, seq, time) VALUES ($sender, $id, $digest, $seq, $time)",
+            "INSERT INTO staged_submits(sender, id, digest, seq, time) VALUES ($sender, $id, $digest, $seq, $time)",
             "$sender", "$id", "$digest", "$seq", "$time");
         remember.Parameters[0].Value = submission.From;
         remember.Parameters[1].Value = submission.Id.ToArray();
@@ -69,6 +82,7 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
         remember.Parameters[3].Value = (long)senderSequence;
         remember.Parameters[4].Value = now;
         remember.ExecuteNonQuery();
+        context.State.StageSubmit(submission.From, submission.Id, new StagedSubmit(digest, senderSequence, now));
 
         SetResult(new AppendResult(AppendStatus.Stored, senderSequence, now));
     }
@@ -83,11 +97,15 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
         return new MessageId(hash[..MessageId.Size]);
     }
 
-    private static ulong Append(WriterContext context, string owner, MessageId id, string from, string to, long time, string text, FileOffer? file)
+    /// <summary>
+    /// Writes one entry to the append-only staged log (rows in insertion order, so a batch dirties a few tail pages
+    /// instead of one page per user); <see cref="StagedMerge"/> later moves it into the log table.
+    /// </summary>
+    private static void Append(WriterContext context, string owner, ulong sequence, MessageId id, string from, string to, long time, string text, FileOffer? file,
+        ulong senderSequence)
     {
-        var sequence = context.State.Next(context.Connection, owner);
         var insert = context.Commands.Get(
-            "INSERT INTO log(owner, seq, id, sender, recipient, time, body, file_id, file_name, file_size, file_sha) " +
+            "INSERT INTO staged_log(owner, seq, id, sender, recipient, time, body, file_id, file_name, file_size, file_sha) " +
             "VALUES ($owner, $seq, $id, $sender, $recipient, $time, $body, $fileId, $fileName, $fileSize, $fileSha)",
             "$owner", "$seq", "$id", "$sender", "$recipient", "$time", "$body", "$fileId", "$fileName", "$fileSize", "$fileSha");
         var values = insert.Parameters;
@@ -104,13 +122,13 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
         values[9].Value = file is null ? DBNull.Value : (long)file.Size;
         values[10].Value = file is null ? DBNull.Value : file.Sha256;
         insert.ExecuteNonQuery();
-        context.Appended.Add(new LogEntry(owner, sequence, id, from, to, time, text, file));
+        var entry = new LogEntry(owner, sequence, id, from, to, time, text, file);
+        context.Appended.Add(entry);
+        context.Staged.Add(new StagedEntry(entry, senderSequence));
         if (from != owner)
         {
             context.State.Received(owner);
         }
-
-        return sequence;
     }
 
     /// <summary>What "the same content" means for a retried id: same recipient, same text.</summary>

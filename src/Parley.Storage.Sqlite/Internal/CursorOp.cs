@@ -40,10 +40,12 @@ internal sealed class CursorOp(string user, string device, ulong acknowledged) :
 
     /// <summary>
     /// The newest message per sender in (<paramref name="after"/>, <paramref name="upTo"/>], mapped to its place in
-    /// the sender's log through the dedupe table, which records the sender's sequence of every submission.
+    /// the sender's log: for merged entries through the dedupe table, which records the sender's sequence of every
+    /// submission; for staged ones from the staged log, which keeps it beside the entry.
     /// </summary>
     private void AddReceipts(WriterContext context, ulong after, ulong upTo)
     {
+        var newest = new Dictionary<string, ulong>(StringComparer.Ordinal);
         var query = context.Commands.Get(
             """
             SELECT l.sender, MAX(s.seq) FROM log l JOIN submits s ON s.sender = l.sender AND s.id = l.id
@@ -54,10 +56,18 @@ internal sealed class CursorOp(string user, string device, ulong acknowledged) :
         query.Parameters[0].Value = user;
         query.Parameters[1].Value = (long)after;
         query.Parameters[2].Value = (long)upTo;
-        using var reader = query.ExecuteReader();
-        while (reader.Read())
+        using (var reader = query.ExecuteReader())
         {
-            context.Receipts.Add(new DeliveryReceipt(reader.GetString(0), user, (ulong)reader.GetInt64(1)));
+            while (reader.Read())
+            {
+                newest[reader.GetString(0)] = (ulong)reader.GetInt64(1);
+            }
+        }
+
+        context.State.Staged.NewestPerSender(user, after, upTo, newest);
+        foreach (var (sender, sequence) in newest)
+        {
+            context.Receipts.Add(new DeliveryReceipt(sender, user, sequence));
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
+using Parley.Protocol;
 
 namespace Parley.Storage.Sqlite.Internal;
 
@@ -24,7 +25,35 @@ internal sealed class LogState
     /// <summary>Recipients known to exist. Accounts are never deleted, so a positive answer stays true.</summary>
     private readonly HashSet<string> _users = new(StringComparer.Ordinal);
 
+    /// <summary>Submissions in the staged tables, by (sender, id), for dedupe; merged ones are found in <c>submits</c>.</summary>
+    private readonly Dictionary<(string Sender, MessageId Id), StagedSubmit> _stagedSubmits = [];
+
     public ConcurrentDictionary<string, ulong> PublishedHeads { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Committed entries not yet merged into the log table; readers on any thread use it.</summary>
+    public StagedLog Staged { get; } = new();
+
+    public bool TryGetStagedSubmit(string sender, MessageId id, out StagedSubmit submit) =>
+        _stagedSubmits.TryGetValue((sender, id), out submit!);
+
+    public void StageSubmit(string sender, MessageId id, StagedSubmit submit) => _stagedSubmits[(sender, id)] = submit;
+
+    /// <summary>After a merge committed: every staged submission is now in <c>submits</c>.</summary>
+    public void ClearStagedSubmits() => _stagedSubmits.Clear();
+
+    /// <summary>Rebuilds the dedupe map from the staged table, after a rolled-back batch may have left entries in it.</summary>
+    public void ReloadStagedSubmits(SqliteConnection connection)
+    {
+        _stagedSubmits.Clear();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sender, id, digest, seq, time FROM staged_submits";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            _stagedSubmits[(reader.GetString(0), new MessageId((byte[])reader.GetValue(1)))] =
+                new StagedSubmit((byte[])reader.GetValue(2), (ulong)reader.GetInt64(3), reader.GetInt64(4));
+        }
+    }
 
     public ulong Head(SqliteConnection connection, string owner)
     {
@@ -33,7 +62,7 @@ internal sealed class LogState
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM log WHERE owner = $owner";
             command.Parameters.AddWithValue("$owner", owner);
-            head = (ulong)(long)command.ExecuteScalar()!;
+            head = Math.Max((ulong)(long)command.ExecuteScalar()!, Staged.Head(owner));
             _heads[owner] = head;
         }
 
@@ -92,7 +121,7 @@ internal sealed class LogState
     /// read their messages anywhere is not "full" because an old phone stays off. The user's own sent copies do not
     /// count: a user who only sends must stay reachable.
     /// </summary>
-    public ulong Unacknowledged(SqliteConnection connection, string user, ulong limit)
+    public ulong Unacknowledged(SqliteConnection connection, string user, ulong limit, IReadOnlyList<StagedEntry> pending)
     {
         var head = Head(connection, user);
         var devices = Cursors(connection, user);
@@ -112,7 +141,15 @@ internal sealed class LogState
         count.CommandText = "SELECT COUNT(*) FROM log WHERE owner = $owner AND seq > $after AND sender <> $owner";
         count.Parameters.AddWithValue("$owner", user);
         count.Parameters.AddWithValue("$after", (long)max);
-        var received = (ulong)(long)count.ExecuteScalar()!;
+        var received = (ulong)(long)count.ExecuteScalar()! + Staged.ReceivedAfter(user, max);
+        foreach (var (entry, _) in pending)
+        {
+            if (entry.Owner == user && entry.Sequence > max && entry.From != user)
+            {
+                received++;
+            }
+        }
+
         _receivedSinceCursor[user] = received;
         return received;
     }

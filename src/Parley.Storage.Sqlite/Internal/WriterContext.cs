@@ -17,5 +17,8 @@ internal sealed class WriterContext(SqliteConnection connection, CommandCache co
 
     public List<LogEntry> Appended { get; } = [];
 
+    /// <summary>The same entries with what the staged log keeps beside them; added to <see cref="LogState.Staged"/> after commit.</summary>
+    public List<StagedEntry> Staged { get; } = [];
+
     public List<DeliveryReceipt> Receipts { get; } = [];
 }

@@ -9,11 +9,14 @@ internal sealed class TempStore : IAsyncDisposable
     private readonly TempDirectory _directory = new();
     private readonly StoreLimits _limits;
     private readonly TimeProvider _time;
+    private readonly int _stagedEntries;
 
-    public TempStore(StoreLimits? limits = null, TimeProvider? time = null)
+    /// <param name="stagedEntries">Merge the staged log after this many entries (a small number makes merges frequent).</param>
+    public TempStore(StoreLimits? limits = null, TimeProvider? time = null, int stagedEntries = 8192)
     {
         _limits = limits ?? new StoreLimits();
         _time = time ?? TimeProvider.System;
+        _stagedEntries = stagedEntries;
         Path = _directory.Combine("parley.db");
         Store = Open();
     }
@@ -38,7 +41,7 @@ internal sealed class TempStore : IAsyncDisposable
         }
     }
 
-    private SqliteChatStore Open() => SqliteChatStore.Open(new SqliteStoreOptions(Path) { Limits = _limits, Time = _time });
+    private SqliteChatStore Open() => SqliteChatStore.Open(new SqliteStoreOptions(Path) { Limits = _limits, Time = _time, StagedEntries = _stagedEntries });
 
     public async ValueTask DisposeAsync()
     {

@@ -1,0 +1,177 @@
+namespace Parley.Storage.Sqlite.Internal;
+
+/// <summary>
+/// The committed log entries that are still in the append-only <c>staged_log</c> table and not yet merged into the
+/// <c>log</c> table (docs/architecture.md, "The staged log"). Readers on any thread see them here; the writer thread adds
+/// a batch's entries after its commit and clears everything after the commit of a merge, so an entry is always in the
+/// <c>log</c> table, here, or both (for the moment between a merge's commit and <see cref="Clear"/>), never in neither.
+/// Readers take their snapshot from here before they query the <c>log</c> table and take the union by sequence.
+/// </summary>
+internal sealed class StagedLog
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, List<StagedEntry>> _byOwner = new(StringComparer.Ordinal);
+    private int _count;
+
+    /// <summary>How many entries are staged, across all owners.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _count;
+            }
+        }
+    }
+
+    /// <summary>Adds committed entries; each owner's entries arrive in ascending sequence.</summary>
+    public void Add(IReadOnlyList<StagedEntry> entries)
+    {
+        lock (_gate)
+        {
+            foreach (var entry in entries)
+            {
+                if (!_byOwner.TryGetValue(entry.Entry.Owner, out var list))
+                {
+                    list = [];
+                    _byOwner[entry.Entry.Owner] = list;
+                }
+
+                list.Add(entry);
+            }
+
+            _count += entries.Count;
+        }
+    }
+
+    /// <summary>Forgets every entry: called after a merge into the <c>log</c> table has committed.</summary>
+    public void Clear()
+    {
+        lock (_gate)
+        {
+            _byOwner.Clear();
+            _count = 0;
+        }
+    }
+
+    /// <summary>The highest staged sequence of <paramref name="owner"/>, or 0.</summary>
+    public ulong Head(string owner)
+    {
+        lock (_gate)
+        {
+            return _byOwner.TryGetValue(owner, out var list) && list.Count > 0 ? list[^1].Entry.Sequence : 0;
+        }
+    }
+
+    /// <summary>Up to <paramref name="max"/> entries of <paramref name="owner"/> after <paramref name="after"/>, ascending.</summary>
+    public List<LogEntry> After(string owner, ulong after, int max)
+    {
+        var result = new List<LogEntry>();
+        lock (_gate)
+        {
+            if (!_byOwner.TryGetValue(owner, out var list))
+            {
+                return result;
+            }
+
+            for (var i = FirstAfter(list, after); i < list.Count && result.Count < max; i++)
+            {
+                result.Add(list[i].Entry);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Up to <paramref name="max"/> entries of <paramref name="owner"/> before <paramref name="before"/> (0: no bound),
+    /// newest first, only those with <paramref name="peer"/> when given.
+    /// </summary>
+    public List<LogEntry> Before(string owner, ulong before, int max, string? peer)
+    {
+        var result = new List<LogEntry>();
+        lock (_gate)
+        {
+            if (!_byOwner.TryGetValue(owner, out var list))
+            {
+                return result;
+            }
+
+            for (var i = list.Count - 1; i >= 0 && result.Count < max; i--)
+            {
+                var entry = list[i].Entry;
+                if ((before == 0 || entry.Sequence < before) && (peer is null || entry.From == peer || entry.To == peer))
+                {
+                    result.Add(entry);
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Entries of <paramref name="owner"/> after <paramref name="after"/> that someone else sent.</summary>
+    public ulong ReceivedAfter(string owner, ulong after)
+    {
+        ulong count = 0;
+        lock (_gate)
+        {
+            if (_byOwner.TryGetValue(owner, out var list))
+            {
+                for (var i = FirstAfter(list, after); i < list.Count; i++)
+                {
+                    if (list[i].Entry.From != owner)
+                    {
+                        count++;
+                    }
+                }
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// For each sender of an entry of <paramref name="owner"/> in (<paramref name="after"/>, <paramref name="upTo"/>],
+    /// the highest place of that message in the sender's own log, raised into <paramref name="newest"/>.
+    /// </summary>
+    public void NewestPerSender(string owner, ulong after, ulong upTo, Dictionary<string, ulong> newest)
+    {
+        lock (_gate)
+        {
+            if (!_byOwner.TryGetValue(owner, out var list))
+            {
+                return;
+            }
+
+            for (var i = FirstAfter(list, after); i < list.Count && list[i].Entry.Sequence <= upTo; i++)
+            {
+                var (entry, senderSequence) = list[i];
+                if (entry.From != owner && senderSequence > 0 && (!newest.TryGetValue(entry.From, out var known) || known < senderSequence))
+                {
+                    newest[entry.From] = senderSequence;
+                }
+            }
+        }
+    }
+
+    private static int FirstAfter(List<StagedEntry> list, ulong after)
+    {
+        int low = 0, high = list.Count;
+        while (low < high)
+        {
+            var middle = (low + high) / 2;
+            if (list[middle].Entry.Sequence <= after)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+
+        return low;
+    }
+}

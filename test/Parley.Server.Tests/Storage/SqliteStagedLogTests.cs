@@ -1,0 +1,176 @@
+using Microsoft.Data.Sqlite;
+using Parley.Protocol;
+using Parley.Server.Tests.Infrastructure;
+using Parley.Storage;
+using Parley.Storage.Sqlite;
+
+namespace Parley.Server.Tests.Storage;
+
+/// <summary>
+/// Appends go to the staged tables and are merged into the indexed log in batches (StagedMerge). With a threshold of
+/// a few entries every few appends merge, so each behaviour is checked across the boundary between the two.
+/// </summary>
+public sealed class SqliteStagedLogTests
+{
+    [Fact]
+    public async Task ReadLogAsync_EntriesPartlyMergedPartlyStaged_AllInOrderOnce()
+    {
+        await using var temp = new TempStore(stagedEntries: 3);
+        await temp.CreateUsersAsync("alice", "bob");
+        for (var i = 1; i <= 10; i++)
+        {
+            Assert.Equal(AppendStatus.Stored, (await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", $"m{i}"))).Status);
+        }
+
+        var all = await temp.Store.ReadLogAsync("bob", 0, 100);
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => $"m{i}"), all.Select(e => e.Text));
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => (ulong)i), all.Select(e => e.Sequence));
+
+        var page = await temp.Store.ReadLogAsync("bob", 4, 3);
+        Assert.Equal(["m5", "m6", "m7"], page.Select(e => e.Text));
+
+        var history = await temp.Store.ReadHistoryAsync("bob", 0, 4, null);
+        Assert.Equal(["m7", "m8", "m9", "m10"], history.Select(e => e.Text));
+        Assert.Equal(10UL, await temp.Store.GetHeadAsync("bob"));
+    }
+
+    [Fact]
+    public async Task ReadHistoryAsync_PeerFilterAcrossMerge_OnlyThatConversation()
+    {
+        await using var temp = new TempStore(stagedEntries: 4);
+        await temp.CreateUsersAsync("alice", "bob", "carol");
+        for (var i = 1; i <= 6; i++)
+        {
+            await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", $"a{i}"));
+            await temp.Store.AppendAsync(new Submission("carol", MessageId.NewRandom(), "bob", $"c{i}"));
+        }
+
+        var fromCarol = await temp.Store.ReadHistoryAsync("bob", 0, 100, "carol");
+        Assert.Equal(Enumerable.Range(1, 6).Select(i => $"c{i}"), fromCarol.Select(e => e.Text));
+    }
+
+    [Fact]
+    public async Task AppendAsync_RetryAfterItsEntryWasMerged_DuplicateWithTheFirstSequence()
+    {
+        await using var temp = new TempStore(stagedEntries: 2);
+        await temp.CreateUsersAsync("alice", "bob");
+        var id = MessageId.NewRandom();
+        var first = await temp.Store.AppendAsync(new Submission("alice", id, "bob", "hello"));
+        for (var i = 0; i < 5; i++)
+        {
+            await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "filler"));
+        }
+
+        var retry = await temp.Store.AppendAsync(new Submission("alice", id, "bob", "hello"));
+        var reused = await temp.Store.AppendAsync(new Submission("alice", id, "bob", "something else"));
+
+        Assert.Equal(new AppendResult(AppendStatus.Duplicate, first.SenderSequence, first.Time), retry);
+        Assert.Equal(AppendStatus.IdReused, reused.Status);
+        Assert.Equal(6, (await temp.Store.ReadLogAsync("bob", 0, 100)).Count);
+    }
+
+    [Fact]
+    public async Task AppendAsync_RetryWhileStillStaged_Duplicate()
+    {
+        await using var temp = new TempStore(stagedEntries: 1000);
+        await temp.CreateUsersAsync("alice", "bob");
+        var id = MessageId.NewRandom();
+        var first = await temp.Store.AppendAsync(new Submission("alice", id, "bob", "hello"));
+
+        var retry = await temp.Store.AppendAsync(new Submission("alice", id, "bob", "hello"));
+
+        Assert.Equal(AppendStatus.Duplicate, retry.Status);
+        Assert.Equal(first.SenderSequence, retry.SenderSequence);
+        Assert.Single(await temp.Store.ReadLogAsync("bob", 0, 100));
+    }
+
+    [Fact]
+    public async Task SaveCursorAsync_RangeSpanningMergedAndStaged_ReceiptNamesTheNewestPerSender()
+    {
+        await using var temp = new TempStore(stagedEntries: 3);
+        await temp.CreateUsersAsync("alice", "bob", "carol");
+        var receipts = new List<DeliveryReceipt>();
+        temp.Store.Delivered = batch => { lock (receipts) { receipts.AddRange(batch); } };
+        await temp.Store.AppendAsync(new Submission("carol", MessageId.NewRandom(), "bob", "c1"));
+        AppendResult lastFromAlice = default;
+        for (var i = 0; i < 4; i++)
+        {
+            lastFromAlice = await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", $"a{i}"));
+        }
+
+        await temp.Store.SaveCursorAsync("bob", "phone", 5);
+
+        lock (receipts)
+        {
+            Assert.Equal(
+                [new DeliveryReceipt("alice", "bob", lastFromAlice.SenderSequence), new DeliveryReceipt("carol", "bob", 1)],
+                receipts.OrderBy(r => r.Sender, StringComparer.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task AppendAsync_QuotaCountedAcrossMergedAndStaged_SixthRefused()
+    {
+        await using var temp = new TempStore(new StoreLimits { MaxUnacknowledgedPerUser = 5 }, stagedEntries: 3);
+        await temp.CreateUsersAsync("alice", "bob");
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(AppendStatus.Stored, (await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", $"m{i}"))).Status);
+        }
+
+        Assert.Equal(AppendStatus.QueueFull, (await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "one too many"))).Status);
+        await temp.Store.SaveCursorAsync("bob", "phone", 2);
+        Assert.Equal(AppendStatus.Stored, (await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "room again"))).Status);
+    }
+
+    [Fact]
+    public async Task Open_FileCopiedWhileEntriesWereStaged_RecoversThemAndContinuesTheSequence()
+    {
+        // A copy of the files taken while the store runs is what a crash leaves on disk: committed rows in the staged
+        // tables, never merged.
+        await using var temp = new TempStore(stagedEntries: 1000);
+        await temp.CreateUsersAsync("alice", "bob");
+        var id = MessageId.NewRandom();
+        await temp.Store.AppendAsync(new Submission("alice", id, "bob", "first"));
+        await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "second"));
+        using var copy = new TempDirectory();
+        var copied = copy.Combine("crashed.db");
+        File.Copy(temp.Path, copied);
+        File.Copy(temp.Path + "-wal", copied + "-wal");
+        Assert.True(CountRows(copied, "staged_log") > 0, "the copy should hold staged rows");
+
+        await using var reopened = SqliteChatStore.Open(new SqliteStoreOptions(copied) { StagedEntries = 1000 });
+
+        Assert.Equal(["first", "second"], (await reopened.ReadLogAsync("bob", 0, 100)).Select(e => e.Text));
+        Assert.Equal(0, CountRows(copied, "staged_log"));
+        Assert.Equal(AppendStatus.Duplicate, (await reopened.AppendAsync(new Submission("alice", id, "bob", "first"))).Status);
+        var next = await reopened.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "third"));
+        Assert.Equal(3UL, next.SenderSequence);
+        Assert.Equal(3UL, (await reopened.ReadLogAsync("bob", 0, 100))[^1].Sequence);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_CleanShutdown_LeavesNothingStaged()
+    {
+        await using var temp = new TempStore(stagedEntries: 1000);
+        await temp.CreateUsersAsync("alice", "bob");
+        await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "hello"));
+        Assert.Equal(2, CountRows(temp.Path, "staged_log"));
+
+        await temp.ReopenAsync();
+
+        Assert.Equal(0, CountRows(temp.Path, "staged_log"));
+        Assert.Equal(0, CountRows(temp.Path, "staged_submits"));
+        Assert.Equal(2, CountRows(temp.Path, "log"));
+        Assert.Equal("hello", Assert.Single(await temp.Store.ReadLogAsync("bob", 0, 10)).Text);
+    }
+
+    private static long CountRows(string path, string table)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        using var count = connection.CreateCommand();
+        count.CommandText = $"SELECT COUNT(*) FROM {table}";
+        return (long)count.ExecuteScalar()!;
+    }
+}
