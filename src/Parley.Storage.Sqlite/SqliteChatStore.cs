@@ -21,6 +21,7 @@ public sealed class SqliteChatStore : IChatStore
     private readonly Thread _writer;
     private readonly SqliteConnection _writeConnection;
     private readonly CommandCache _commands;
+    private AppendStatements? _appendStatements;
 
     private SqliteChatStore(SqliteStoreOptions options)
     {
@@ -36,7 +37,8 @@ public sealed class SqliteChatStore : IChatStore
         using (var cache = _writeConnection.CreateCommand())
         {
             // A negative cache_size is in KiB.
-            cache.CommandText = $"PRAGMA cache_size=-{Math.Max(1, options.WriterCacheBytes / 1024)}";
+            // temp_store: the merge sorts thousands of staged rows; in a temporary file that sort was written to disk.
+            cache.CommandText = $"PRAGMA cache_size=-{Math.Max(1, options.WriterCacheBytes / 1024)}; PRAGMA temp_store=MEMORY;";
             cache.ExecuteNonQuery();
         }
 
@@ -61,6 +63,7 @@ public sealed class SqliteChatStore : IChatStore
 
         var store = new SqliteChatStore(options);
         store.CreateSchema();
+        store._appendStatements = new AppendStatements(store._writeConnection);
         store._writer.Start();
         return store;
     }
@@ -274,6 +277,7 @@ public sealed class SqliteChatStore : IChatStore
         _writes.Writer.TryComplete();
         await Task.Run(_writer.Join).ConfigureAwait(false);
         _commands.Dispose();
+        _appendStatements?.Dispose();
         try
         {
             // Leave nothing staged after a clean shutdown; if this fails, the next start merges it.
@@ -364,7 +368,7 @@ public sealed class SqliteChatStore : IChatStore
 
     private bool TryCommit(List<WriteOp> ops)
     {
-        var context = new WriterContext(_writeConnection, _commands, _state, _options.Time.GetUtcNow().ToUnixTimeMilliseconds());
+        var context = new WriterContext(_writeConnection, _commands, _appendStatements!, _state, _options.Time.GetUtcNow().ToUnixTimeMilliseconds());
         bool merged;
         try
         {

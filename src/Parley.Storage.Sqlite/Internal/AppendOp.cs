@@ -23,19 +23,19 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
             return;
         }
 
-        var find = context.Commands.Get("SELECT digest, seq, time FROM submits WHERE sender = $sender AND id = $id", "$sender", "$id");
-        find.Parameters[0].Value = submission.From;
-        find.Parameters[1].Value = submission.Id.ToArray();
-        using (var reader = find.ExecuteReader())
+        Span<byte> id = stackalloc byte[MessageId.Size];
+        submission.Id.CopyTo(id);
+        var find = context.Statements.FindSubmit;
+        find.Bind(1, submission.From);
+        find.Bind(2, id);
+        if (find.Read())
         {
-            if (reader.Read())
-            {
-                var stored = (byte[])reader.GetValue(0);
-                SetResult(stored.AsSpan().SequenceEqual(digest)
-                    ? new AppendResult(AppendStatus.Duplicate, (ulong)reader.GetInt64(1), reader.GetInt64(2))
-                    : new AppendResult(AppendStatus.IdReused, 0, 0));
-                return;
-            }
+            var result = find.Blob(0).SequenceEqual(digest)
+                ? new AppendResult(AppendStatus.Duplicate, (ulong)find.Int64(1), find.Int64(2))
+                : new AppendResult(AppendStatus.IdReused, 0, 0);
+            find.Reset();
+            SetResult(result);
+            return;
         }
 
         if (!context.State.UserExists(context.Commands, submission.To))
@@ -73,15 +73,13 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
             }
         }
 
-        var remember = context.Commands.Get(
-            "INSERT INTO staged_submits(sender, id, digest, seq, time) VALUES ($sender, $id, $digest, $seq, $time)",
-            "$sender", "$id", "$digest", "$seq", "$time");
-        remember.Parameters[0].Value = submission.From;
-        remember.Parameters[1].Value = submission.Id.ToArray();
-        remember.Parameters[2].Value = digest;
-        remember.Parameters[3].Value = (long)senderSequence;
-        remember.Parameters[4].Value = now;
-        remember.ExecuteNonQuery();
+        var remember = context.Statements.InsertStagedSubmit;
+        remember.Bind(1, submission.From);
+        remember.Bind(2, id);
+        remember.Bind(3, digest);
+        remember.Bind(4, (long)senderSequence);
+        remember.Bind(5, now);
+        remember.Execute();
         context.State.StageSubmit(submission.From, submission.Id, new StagedSubmit(digest, senderSequence, now));
 
         SetResult(new AppendResult(AppendStatus.Stored, senderSequence, now));
@@ -104,24 +102,35 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
     private static void Append(WriterContext context, string owner, ulong sequence, MessageId id, string from, string to, long time, string text, FileOffer? file,
         ulong senderSequence)
     {
-        var insert = context.Commands.Get(
-            "INSERT INTO staged_log(owner, seq, id, sender, recipient, time, body, file_id, file_name, file_size, file_sha) " +
-            "VALUES ($owner, $seq, $id, $sender, $recipient, $time, $body, $fileId, $fileName, $fileSize, $fileSha)",
-            "$owner", "$seq", "$id", "$sender", "$recipient", "$time", "$body", "$fileId", "$fileName", "$fileSize", "$fileSha");
-        var values = insert.Parameters;
-        values[0].Value = owner;
-        values[1].Value = (long)sequence;
-        values[2].Value = id.ToArray();
-        values[3].Value = from;
-        values[4].Value = to;
-        values[5].Value = time;
-        values[6].Value = text;
+        var insert = context.Statements.InsertStaged;
+        Span<byte> idBytes = stackalloc byte[MessageId.Size];
+        id.CopyTo(idBytes);
+        insert.Bind(1, owner);
+        insert.Bind(2, (long)sequence);
+        insert.Bind(3, idBytes);
+        insert.Bind(4, from);
+        insert.Bind(5, to);
+        insert.Bind(6, time);
+        insert.Bind(7, text);
         // NULL columns for a plain message: rows written before files existed look the same (FileColumns).
-        values[7].Value = file is null ? DBNull.Value : file.FileId.ToArray();
-        values[8].Value = file is null ? DBNull.Value : file.Name;
-        values[9].Value = file is null ? DBNull.Value : (long)file.Size;
-        values[10].Value = file is null ? DBNull.Value : file.Sha256;
-        insert.ExecuteNonQuery();
+        if (file is null)
+        {
+            insert.BindNull(8);
+            insert.BindNull(9);
+            insert.BindNull(10);
+            insert.BindNull(11);
+        }
+        else
+        {
+            Span<byte> fileId = stackalloc byte[MessageId.Size];
+            file.FileId.CopyTo(fileId);
+            insert.Bind(8, fileId);
+            insert.Bind(9, file.Name);
+            insert.Bind(10, (long)file.Size);
+            insert.Bind(11, file.Sha256);
+        }
+
+        insert.Execute();
         var entry = new LogEntry(owner, sequence, id, from, to, time, text, file);
         context.Appended.Add(entry);
         context.Staged.Add(new StagedEntry(entry, senderSequence));

@@ -3,12 +3,15 @@ using Microsoft.Data.Sqlite;
 namespace Parley.Storage.Sqlite.Internal;
 
 /// <summary>What a write sees while its batch runs: the connection and transaction, and the entries appended so far.</summary>
-internal sealed class WriterContext(SqliteConnection connection, CommandCache commands, LogState state, long now)
+internal sealed class WriterContext(SqliteConnection connection, CommandCache commands, AppendStatements statements, LogState state, long now)
 {
     public SqliteConnection Connection { get; } = connection;
 
     /// <summary>Prepared statements for the per-message writes, already joined to the batch's transaction.</summary>
     public CommandCache Commands { get; } = commands;
+
+    /// <summary>The statements of every append, prepared once.</summary>
+    public AppendStatements Statements { get; } = statements;
 
     public LogState State { get; } = state;
 
