@@ -41,6 +41,12 @@ internal static class ServeCommand
             DefaultValueFactory = _ => 10_000,
         };
 
+        var stagedEntries = new Option<int>("--staged-entries")
+        {
+            Description = "Log entries the SQLite store stages in append order (and keeps in memory) before merging them into its index in one sorted pass",
+            DefaultValueFactory = _ => new SqliteStoreOptions("").StagedEntries,
+        };
+
         var rateLimit = new Option<int>("--rate-limit")
         {
             Description = "Frames a connection may send per second, sustained, after a burst (0: no limit)",
@@ -129,13 +135,13 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Run the server (TLS, embedded SQLite store, or a cluster node with --nats). Ctrl+C or SIGTERM stops it cleanly.")
         {
-            data, listen, noRegistration, logLevel, maxDevices, maxWatched, maxUnread, rateLimit, rateBurst, maxFile, fileQuota, fileRetention,
+            data, listen, noRegistration, logLevel, maxDevices, maxWatched, maxUnread, stagedEntries, rateLimit, rateBurst, maxFile, fileQuota, fileRetention,
             maxConnections, maxPerAddress, maxUnauthenticated, seedCompat, heartbeat, missed, loadLog,
             nats, natsReplicas, natsNamespace, files,
         };
         command.SetAction((parse, _) => ErrorReporter.RunAsync(() => RunAsync(
             parse.GetValue(data)!, parse.GetValue(listen)!, !parse.GetValue(noRegistration), parse.GetValue(logLevel),
-            parse.GetValue(maxDevices), parse.GetValue(maxUnread), parse.GetValue(rateLimit), parse.GetValue(rateBurst),
+            parse.GetValue(maxDevices), parse.GetValue(maxUnread), Math.Max(1, parse.GetValue(stagedEntries)), parse.GetValue(rateLimit), parse.GetValue(rateBurst),
             new ServerOptions
             {
                 MaxWatchedUsers = Math.Max(0, parse.GetValue(maxWatched)),
@@ -155,7 +161,7 @@ internal static class ServeCommand
     }
 
     private static async Task<int> RunAsync(string data, string listen, bool allowRegistration, LogLevel level, int maxDevices, int maxUnread,
-        int rateLimit, int rateBurst, ServerOptions fileLimits, ClusterSettings cluster)
+        int stagedEntries, int rateLimit, int rateBurst, ServerOptions fileLimits, ClusterSettings cluster)
     {
         using var signal = new ShutdownSignal();
         var endPoint = ParseEndPoint(listen);
@@ -172,7 +178,7 @@ internal static class ServeCommand
         IBlobStorage? blobStorage = null;
         if (string.IsNullOrWhiteSpace(cluster.Urls))
         {
-            store = SqliteChatStore.Open(new SqliteStoreOptions(Path.Combine(data, "parley.db")) { Limits = limits });
+            store = SqliteChatStore.Open(new SqliteStoreOptions(Path.Combine(data, "parley.db")) { Limits = limits, StagedEntries = stagedEntries });
         }
         else
         {

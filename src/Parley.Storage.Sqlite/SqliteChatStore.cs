@@ -37,8 +37,7 @@ public sealed class SqliteChatStore : IChatStore
         using (var cache = _writeConnection.CreateCommand())
         {
             // A negative cache_size is in KiB.
-            // temp_store: the merge sorts thousands of staged rows; in a temporary file that sort was written to disk.
-            cache.CommandText = $"PRAGMA cache_size=-{Math.Max(1, options.WriterCacheBytes / 1024)}; PRAGMA temp_store=MEMORY;";
+            cache.CommandText = $"PRAGMA cache_size=-{Math.Max(1, options.WriterCacheBytes / 1024)}";
             cache.ExecuteNonQuery();
         }
 
