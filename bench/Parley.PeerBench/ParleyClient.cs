@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text;
 using Parley.Protocol;
 using Parley.Protocol.Frames;
@@ -35,7 +36,15 @@ internal sealed class ParleyClient(string self, string partner, string fingerpri
     protected override async ValueTask<Stream> WrapAsync(NetworkStream stream, CancellationToken cancellationToken)
     {
         var tls = new SslStream(stream, leaveInnerStreamOpen: false);
-        await tls.AuthenticateAsClientAsync(new ServerPinValidator(fingerprint).CreateClientOptions("127.0.0.1"), cancellationToken);
+        // As the client library does (ParleyConnection.ConnectAsync): the validator's options, so a reconnect from
+        // this process resumes the TLS session exactly as a library client's would, and the pin confirmed after it.
+        var validator = new ServerPinValidator(fingerprint);
+        await tls.AuthenticateAsClientAsync(validator.CreateClientOptions("127.0.0.1"), cancellationToken);
+        if (!validator.ConfirmPinned(tls))
+        {
+            throw new AuthenticationException($"server key {validator.PresentedFingerprint} is not the pinned {fingerprint}");
+        }
+
         return tls;
     }
 

@@ -100,6 +100,14 @@ public sealed class ParleyConnection : IAsyncDisposable
                     trust.KnownServers?.Lookup(address.ToString()) ?? trust.Fingerprint);
             }
 
+            // A reconnect may resume a TLS session (security.md 2): the pin must hold for it too, even on a runtime
+            // that would not call the validation callback for a resumed session.
+            if (!validator.ConfirmPinned(tls))
+            {
+                throw new ServerIdentityException(validator.LastDecision ?? Security.PinDecision.Changed, address.ToString(),
+                    validator.PresentedFingerprint, trust.KnownServers?.Lookup(address.ToString()) ?? trust.Fingerprint);
+            }
+
             connection = new ParleyConnection(tls, limits ?? ProtocolLimits.Default) { TlsProtocol = tls.SslProtocol };
             await connection.HelloAsync(cancellationToken).ConfigureAwait(false);
             return connection;

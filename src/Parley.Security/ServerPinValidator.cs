@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 
@@ -53,15 +54,61 @@ public sealed class ServerPinValidator
 
     /// <summary>
     /// Client options with this validator, renegotiation off and the protocol choice left to the OS, which
-    /// negotiates TLS 1.3 here (security.md 2, V2, V4).
+    /// negotiates TLS 1.3 here (security.md 2, V2, V4). Resets <see cref="LastDecision"/>, so that
+    /// <see cref="ConfirmPinned"/> afterwards sees this handshake's decision and no earlier one.
     /// </summary>
-    public SslClientAuthenticationOptions CreateClientOptions(string targetHost) => new()
+    /// <remarks>
+    /// .NET keeps one TLS 1.3 session ticket per target host, process-wide, and offers it on the next connection to
+    /// that host (security.md 2, "TLS session resumption"); it never does so for an IP address, whose target host is
+    /// therefore replaced by <see cref="SessionHostFor"/>. The pin still decides every connection: see
+    /// <see cref="ConfirmPinned"/>.
+    /// </remarks>
+    public SslClientAuthenticationOptions CreateClientOptions(string targetHost)
     {
-        TargetHost = targetHost,
-        RemoteCertificateValidationCallback = Callback,
-        AllowRenegotiation = false,
-        CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-    };
+        LastDecision = null;
+        PresentedFingerprint = null;
+        return new SslClientAuthenticationOptions
+        {
+            TargetHost = SessionHostFor(targetHost),
+            RemoteCertificateValidationCallback = Callback,
+            AllowRenegotiation = false,
+            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+        };
+    }
+
+    /// <summary>
+    /// The TLS target host (SNI, and the key of .NET's client session cache) for <paramref name="host"/>: a name is
+    /// kept; an IP address becomes <c>ip-HEX.parley.invalid</c> (its bytes in hex, under the reserved .invalid
+    /// top-level domain so it can name nothing real). Without a name .NET on Linux neither caches nor offers a
+    /// session, so a client configured with an address would make a full handshake on every reconnect. The server
+    /// has one certificate and ignores SNI, and name errors are ignored here anyway: the pin is the whole check.
+    /// </summary>
+    public static string SessionHostFor(string host)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        return IPAddress.TryParse(host.Trim('[', ']'), out var address)
+            ? $"ip-{Convert.ToHexStringLower(address.GetAddressBytes())}.parley.invalid"
+            : host;
+    }
+
+    /// <summary>
+    /// After a successful handshake on <paramref name="tls"/>: whether its server key passed the pin. A resumed TLS 1.3
+    /// session carries no certificate message; .NET 10 on Linux still calls <see cref="Callback"/> with the certificate
+    /// stored in the session (the one that passed the pin when the ticket was issued), which is checked against the
+    /// pin of this endpoint. Should a runtime skip the callback on resumption (proposed in dotnet/runtime#133174), no
+    /// decision was made for this handshake, and the session's certificate (<see cref="SslStream.RemoteCertificate"/>)
+    /// is validated here instead, so the pin holds on every connection whatever the runtime does.
+    /// </summary>
+    public bool ConfirmPinned(SslStream tls)
+    {
+        ArgumentNullException.ThrowIfNull(tls);
+        if (LastDecision is null)
+        {
+            Validate(tls, tls.RemoteCertificate, chain: null, SslPolicyErrors.None);
+        }
+
+        return LastDecision is PinDecision.Trusted or PinDecision.AcceptedNew;
+    }
 
     /// <summary>The validation itself: true only for <see cref="PinDecision.Trusted"/> or <see cref="PinDecision.AcceptedNew"/>.</summary>
     public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors sslPolicyErrors)

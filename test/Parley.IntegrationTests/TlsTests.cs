@@ -1,5 +1,7 @@
 using System.Security.Authentication;
 using System.Text.RegularExpressions;
+using Parley.Client;
+using Parley.Security;
 
 namespace Parley.IntegrationTests;
 
@@ -56,6 +58,28 @@ public sealed class TlsTests : IDisposable
         Assert.True(loginsBefore > 0);
         Assert.Equal(0, Regex.Count(server.Log, "alice logged in"));
         Assert.DoesNotContain("Login failed", server.Log, StringComparison.Ordinal);
+    }
+
+    [Trait("Security", "3")]
+    [Fact]
+    public async Task Reconnect_FromTheSameProcess_PinStillChecked_AnotherKeyRefusedAndTheRightOneAccepted()
+    {
+        await using var server = await ServerProcess.StartAsync(_dir.Sub("data"));
+        var address = new ServerAddress("127.0.0.1", server.Port);
+        await using (var first = await LibraryClient.ConnectAsync(server))
+        {
+            Assert.Equal(SslProtocols.Tls13, first.TlsProtocol);
+        }
+
+        // This reconnect offers the first connection's TLS session ticket (security.md 2) and the server accepts it;
+        // the endpoint is now pinned to a key no server has, so the session's key must be refused all the same.
+        var elsewhere = new string('0', KeyFingerprint.HexLength);
+        var refused = await Assert.ThrowsAsync<ServerIdentityException>(() => ParleyConnection.ConnectAsync(address, ServerTrust.ExactKey(elsewhere)));
+        await using var again = await LibraryClient.ConnectAsync(server);
+
+        Assert.Equal(PinDecision.Changed, refused.Decision);
+        Assert.Equal(server.Fingerprint, refused.PresentedFingerprint);
+        Assert.Equal(SslProtocols.Tls13, again.TlsProtocol);
     }
 
     public void Dispose() => _dir.Dispose();
