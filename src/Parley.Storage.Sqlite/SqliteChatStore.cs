@@ -14,6 +14,9 @@ namespace Parley.Storage.Sqlite;
 public sealed class SqliteChatStore : IChatStore
 {
     private const int SchemaVersion = 1;
+
+    /// <summary>Commits without a merge between two checkpoint requests.</summary>
+    private const int CommitsPerCheckpoint = 64;
     private readonly SqliteStoreOptions _options;
     private readonly string _connectionString;
     private readonly Channel<WriteOp> _writes = Channel.CreateUnbounded<WriteOp>(new UnboundedChannelOptions { SingleReader = true });
@@ -22,6 +25,8 @@ public sealed class SqliteChatStore : IChatStore
     private readonly SqliteConnection _writeConnection;
     private readonly CommandCache _commands;
     private AppendStatements? _appendStatements;
+    private Checkpointer? _checkpointer;
+    private int _commitsSinceCheckpoint;
 
     private SqliteChatStore(SqliteStoreOptions options)
     {
@@ -37,7 +42,9 @@ public sealed class SqliteChatStore : IChatStore
         using (var cache = _writeConnection.CreateCommand())
         {
             // A negative cache_size is in KiB.
-            cache.CommandText = $"PRAGMA cache_size=-{Math.Max(1, options.WriterCacheBytes / 1024)}";
+            // The checkpoints run on their own thread (Checkpointer); the writer's automatic one, at 16 times SQLite's
+            // default, only stops the WAL growing should that thread fall far behind.
+            cache.CommandText = $"PRAGMA cache_size=-{Math.Max(1, options.WriterCacheBytes / 1024)}; PRAGMA wal_autocheckpoint=16000";
             cache.ExecuteNonQuery();
         }
 
@@ -63,6 +70,7 @@ public sealed class SqliteChatStore : IChatStore
         var store = new SqliteChatStore(options);
         store.CreateSchema();
         store._appendStatements = new AppendStatements(store._writeConnection);
+        store._checkpointer = new Checkpointer(store.OpenConnection());
         store._writer.Start();
         return store;
     }
@@ -275,6 +283,7 @@ public sealed class SqliteChatStore : IChatStore
     {
         _writes.Writer.TryComplete();
         await Task.Run(_writer.Join).ConfigureAwait(false);
+        _checkpointer?.Dispose();
         _commands.Dispose();
         _appendStatements?.Dispose();
         try
@@ -368,6 +377,14 @@ public sealed class SqliteChatStore : IChatStore
     private bool TryCommit(List<WriteOp> ops)
     {
         var context = new WriterContext(_writeConnection, _commands, _appendStatements!, _state, _options.Time.GetUtcNow().ToUnixTimeMilliseconds());
+        foreach (var op in ops)
+        {
+            if (op is CursorOp cursor && cursor.Acknowledged > context.CursorTargets.GetValueOrDefault(cursor.Key))
+            {
+                context.CursorTargets[cursor.Key] = cursor.Acknowledged;
+            }
+        }
+
         bool merged;
         try
         {
@@ -398,6 +415,13 @@ public sealed class SqliteChatStore : IChatStore
             }
 
             return false;
+        }
+
+        if (merged || ++_commitsSinceCheckpoint >= CommitsPerCheckpoint)
+        {
+            // A merge writes hundreds of pages at once; other commits a few each.
+            _commitsSinceCheckpoint = 0;
+            _checkpointer?.Request();
         }
 
         if (merged)

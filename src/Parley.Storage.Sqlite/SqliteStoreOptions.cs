@@ -18,7 +18,7 @@ public sealed record SqliteStoreOptions(string Path)
     /// the writer merges them into the indexed log in one sorted pass (docs/architecture.md, "The staged log"). Larger
     /// means fewer, longer merges and more memory (an entry is its text plus about 150 bytes).
     /// </summary>
-    public int StagedEntries { get; init; } = 2048;
+    public int StagedEntries { get; init; } = 8192;
 
     /// <summary>The server's clock; tests may pass a fake.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;

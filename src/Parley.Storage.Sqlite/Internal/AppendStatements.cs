@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Parley.Storage.Sqlite.Internal;
 
-/// <summary>The statements every append runs, prepared once on the writer's connection (<see cref="RawStatement"/>).</summary>
+/// <summary>The statements every append and cursor move runs, prepared once on the writer's connection (<see cref="RawStatement"/>).</summary>
 internal sealed class AppendStatements(SqliteConnection connection) : IDisposable
 {
     /// <summary>A merged submission by (sender, id): digest, seq, time.</summary>
@@ -15,8 +15,14 @@ internal sealed class AppendStatements(SqliteConnection connection) : IDisposabl
     public RawStatement InsertStagedSubmit { get; } = new(connection,
         "INSERT INTO staged_submits(sender, id, digest, seq, time) VALUES (?1, ?2, ?3, ?4, ?5)");
 
+    /// <summary>Moves a device's cursor (never back) and records when it was last seen.</summary>
+    public RawStatement UpsertDevice { get; } = new(connection,
+        "INSERT INTO devices(user, device, acked, seen) VALUES (?1, ?2, ?3, ?4) " +
+        "ON CONFLICT(user, device) DO UPDATE SET acked = MAX(acked, excluded.acked), seen = excluded.seen");
+
     public void Dispose()
     {
+        UpsertDevice.Dispose();
         FindSubmit.Dispose();
         InsertStaged.Dispose();
         InsertStagedSubmit.Dispose();

@@ -7,32 +7,34 @@ namespace Parley.Storage.Sqlite.Internal;
 /// </summary>
 internal sealed class CursorOp(string user, string device, ulong acknowledged) : WriteOp<bool>
 {
+    public (string User, string Device) Key => (user, device);
+
+    public ulong Acknowledged => acknowledged;
+
     public override void Execute(WriterContext context)
     {
+        // A client acknowledges every read; several ACKs of one device in one batch become one write, to the highest,
+        // with one set of receipts (the others then find the cursor already there).
+        var target = Math.Max(acknowledged, context.CursorTargets.GetValueOrDefault((user, device)));
         var devices = context.State.Cursors(context.Connection, user);
-        if (devices.TryGetValue(device, out var current) && current >= acknowledged)
+        if (devices.TryGetValue(device, out var current) && current >= target)
         {
             SetResult(false);
             return;
         }
 
         var delivered = devices.Count == 0 ? 0 : devices.Values.Max();
-        var upsert = context.Commands.Get(
-            """
-            INSERT INTO devices(user, device, acked, seen) VALUES ($user, $device, $acked, $seen)
-            ON CONFLICT(user, device) DO UPDATE SET acked = MAX(acked, excluded.acked), seen = excluded.seen
-            """,
-            "$user", "$device", "$acked", "$seen");
-        upsert.Parameters[0].Value = user;
-        upsert.Parameters[1].Value = device;
-        upsert.Parameters[2].Value = (long)acknowledged;
-        upsert.Parameters[3].Value = context.Now;
-        upsert.ExecuteNonQuery();
-        devices[device] = acknowledged;
+        var upsert = context.Statements.UpsertDevice;
+        upsert.Bind(1, user);
+        upsert.Bind(2, device);
+        upsert.Bind(3, (long)target);
+        upsert.Bind(4, context.Now);
+        upsert.Execute();
+        devices[device] = target;
         context.State.CursorMoved(user);
-        if (acknowledged > delivered)
+        if (target > delivered)
         {
-            AddReceipts(context, delivered, acknowledged);
+            AddReceipts(context, delivered, target);
         }
 
         SetResult(true);
@@ -46,6 +48,14 @@ internal sealed class CursorOp(string user, string device, ulong acknowledged) :
     private void AddReceipts(WriterContext context, ulong after, ulong upTo)
     {
         var newest = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        context.State.Staged.NewestPerSender(user, after, upTo, newest);
+        if (context.State.Staged.AllStagedAfter(user, after))
+        {
+            // The whole range is still staged: the log table holds none of it.
+            AddAll(context, newest);
+            return;
+        }
+
         var query = context.Commands.Get(
             """
             SELECT l.sender, MAX(s.seq) FROM log l JOIN submits s ON s.sender = l.sender AND s.id = l.id
@@ -60,11 +70,20 @@ internal sealed class CursorOp(string user, string device, ulong acknowledged) :
         {
             while (reader.Read())
             {
-                newest[reader.GetString(0)] = (ulong)reader.GetInt64(1);
+                var sender = reader.GetString(0);
+                var sequence = (ulong)reader.GetInt64(1);
+                if (!newest.TryGetValue(sender, out var known) || known < sequence)
+                {
+                    newest[sender] = sequence;
+                }
             }
         }
 
-        context.State.Staged.NewestPerSender(user, after, upTo, newest);
+        AddAll(context, newest);
+    }
+
+    private void AddAll(WriterContext context, Dictionary<string, ulong> newest)
+    {
         foreach (var (sender, sequence) in newest)
         {
             context.Receipts.Add(new DeliveryReceipt(sender, user, sequence));

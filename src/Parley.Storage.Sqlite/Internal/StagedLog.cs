@@ -64,6 +64,18 @@ internal sealed class StagedLog
         }
     }
 
+    /// <summary>
+    /// Whether every entry of <paramref name="owner"/> after <paramref name="after"/> is staged, so none is in the log
+    /// table: a merge moves all staged entries at once, so staged sequences are always the newest.
+    /// </summary>
+    public bool AllStagedAfter(string owner, ulong after)
+    {
+        lock (_gate)
+        {
+            return _byOwner.TryGetValue(owner, out var list) && list.Count > 0 && list[0].Entry.Sequence <= after + 1;
+        }
+    }
+
     /// <summary>Up to <paramref name="max"/> entries of <paramref name="owner"/> after <paramref name="after"/>, ascending.</summary>
     public List<LogEntry> After(string owner, ulong after, int max)
     {

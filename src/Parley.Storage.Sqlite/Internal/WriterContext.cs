@@ -24,4 +24,7 @@ internal sealed class WriterContext(SqliteConnection connection, CommandCache co
     public List<StagedEntry> Staged { get; } = [];
 
     public List<DeliveryReceipt> Receipts { get; } = [];
+
+    /// <summary>The highest cursor each device asked for anywhere in this batch.</summary>
+    public Dictionary<(string User, string Device), ulong> CursorTargets { get; } = [];
 }

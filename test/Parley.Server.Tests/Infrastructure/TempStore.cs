@@ -12,7 +12,7 @@ internal sealed class TempStore : IAsyncDisposable
     private readonly int _stagedEntries;
 
     /// <param name="stagedEntries">Merge the staged log after this many entries (a small number makes merges frequent).</param>
-    public TempStore(StoreLimits? limits = null, TimeProvider? time = null, int stagedEntries = 2048)
+    public TempStore(StoreLimits? limits = null, TimeProvider? time = null, int stagedEntries = 8192)
     {
         _limits = limits ?? new StoreLimits();
         _time = time ?? TimeProvider.System;

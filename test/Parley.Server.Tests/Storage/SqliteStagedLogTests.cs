@@ -165,6 +165,28 @@ public sealed class SqliteStagedLogTests
         Assert.Equal("hello", Assert.Single(await temp.Store.ReadLogAsync("bob", 0, 10)).Text);
     }
 
+    [Fact]
+    public async Task AppendAsync_MergesWritten_CheckpointThreadCopiesTheWalIntoTheFile()
+    {
+        // The writer's own automatic checkpoint waits for 16,000 WAL pages, far more than this test writes: the file
+        // grows only if the checkpoint thread copies the WAL into it.
+        await using var temp = new TempStore(stagedEntries: 16);
+        await temp.CreateUsersAsync("alice", "bob");
+        var before = new FileInfo(temp.Path).Length;
+        for (var i = 0; i < 300; i++)
+        {
+            await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", new string('x', 200)));
+        }
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (new FileInfo(temp.Path).Length <= before + 100_000)
+        {
+            await Task.Delay(20, deadline.Token);
+        }
+
+        Assert.Equal(300, (await temp.Store.ReadLogAsync("bob", 0, 1000)).Count);
+    }
+
     private static long CountRows(string path, string table)
     {
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
