@@ -109,6 +109,30 @@ public sealed class SqliteStagedLogTests
     }
 
     [Fact]
+    public async Task SaveCursorAsync_ManyAcksQueuedTogether_CursorAtTheHighestAndOneReceiptPerSender()
+    {
+        await using var temp = new TempStore();
+        await temp.CreateUsersAsync("alice", "bob");
+        var receipts = new List<DeliveryReceipt>();
+        temp.Store.Delivered = batch => { lock (receipts) { receipts.AddRange(batch); } };
+        AppendResult last = default;
+        for (var i = 0; i < 20; i++)
+        {
+            last = await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", $"m{i}"));
+        }
+
+        // Queued without waiting, as a client's ACKs arrive: most land in one batch and become one cursor write.
+        await Task.WhenAll(Enumerable.Range(1, 20).Reverse().Select(upTo => temp.Store.SaveCursorAsync("bob", "phone", (ulong)upTo)));
+
+        Assert.Equal(20UL, await temp.Store.GetCursorAsync("bob", "phone"));
+        lock (receipts)
+        {
+            Assert.Equal(last.SenderSequence, receipts.Where(r => r.Sender == "alice").Max(r => r.SenderSequence));
+            Assert.All(receipts, r => Assert.Equal(("alice", "bob"), (r.Sender, r.Recipient)));
+        }
+    }
+
+    [Fact]
     public async Task AppendAsync_QuotaCountedAcrossMergedAndStaged_SixthRefused()
     {
         await using var temp = new TempStore(new StoreLimits { MaxUnacknowledgedPerUser = 5 }, stagedEntries: 3);
