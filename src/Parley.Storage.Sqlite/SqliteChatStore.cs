@@ -191,7 +191,7 @@ public sealed class SqliteChatStore : IChatStore
             }
         }
 
-        return Union(entries, staged, max, ascending: true);
+        return LogUnion.Of(entries, staged, max, ascending: true);
     }
 
     /// <inheritdoc />
@@ -221,32 +221,11 @@ public sealed class SqliteChatStore : IChatStore
             }
         }
 
-        var newestFirst = Union(entries, staged, max, ascending: false);
+        var newestFirst = LogUnion.Of(entries, staged, max, ascending: false);
         newestFirst.Reverse();
         return newestFirst;
     }
 
-    /// <summary>Entries of both lists, each sequence once, sorted, the first <paramref name="max"/>.</summary>
-    private static List<LogEntry> Union(List<LogEntry> table, List<LogEntry> staged, int max, bool ascending)
-    {
-        if (staged.Count == 0)
-        {
-            return table;
-        }
-
-        var bySequence = new SortedDictionary<ulong, LogEntry>(ascending ? Comparer<ulong>.Default : Comparer<ulong>.Create((a, b) => b.CompareTo(a)));
-        foreach (var entry in table)
-        {
-            bySequence[entry.Sequence] = entry;
-        }
-
-        foreach (var entry in staged)
-        {
-            bySequence.TryAdd(entry.Sequence, entry);
-        }
-
-        return bySequence.Values.Take(max).ToList();
-    }
 
     /// <inheritdoc />
     public async Task<ulong> GetHeadAsync(string owner, CancellationToken cancellationToken = default)
@@ -289,9 +268,7 @@ public sealed class SqliteChatStore : IChatStore
         try
         {
             // Leave nothing staged after a clean shutdown; if this fails, the next start merges it.
-            using var transaction = _writeConnection.BeginTransaction();
-            StagedMerge.Run(_writeConnection, transaction);
-            transaction.Commit();
+            StagedMerge.Run(_writeConnection);
         }
         catch (SqliteException)
         {
@@ -334,9 +311,7 @@ public sealed class SqliteChatStore : IChatStore
         staged.ExecuteNonQuery();
 
         // What a crash left staged goes into the indexed tables before anything reads or writes.
-        using var transaction = _writeConnection.BeginTransaction();
-        StagedMerge.Run(_writeConnection, transaction);
-        transaction.Commit();
+        StagedMerge.Run(_writeConnection);
     }
 
     private void WriterLoop()

@@ -29,6 +29,14 @@ internal static class StagedMerge
         DELETE FROM staged_submits;
         """;
 
+    /// <summary>Moves every staged row into the indexed tables in a transaction of its own (startup, shutdown).</summary>
+    public static void Run(SqliteConnection connection)
+    {
+        using var transaction = connection.BeginTransaction();
+        Run(connection, transaction);
+        transaction.Commit();
+    }
+
     /// <summary>Moves every staged row into the indexed tables, inside the caller's transaction.</summary>
     public static void Run(SqliteConnection connection, SqliteTransaction transaction)
     {
