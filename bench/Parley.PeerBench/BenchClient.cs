@@ -171,6 +171,9 @@ internal abstract class BenchClient : IAsyncDisposable
         Stopwatch.GetTimestamp().TryFormat(payload, out _, "D20", CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Writes frames outside the read loop (a delayed ACK's timer), serialised with every other write.</summary>
+    protected Task WriteRawAsync(Action<IBufferWriter<byte>> write) => WriteAsync(write, Lifetime);
+
     private async Task WriteAsync(Action<IBufferWriter<byte>> write, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken);

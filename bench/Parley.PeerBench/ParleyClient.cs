@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -18,14 +19,20 @@ internal sealed record ParleyCredentials(string Device, string? Password, byte[]
 /// ready on SYNCED. A message is SEND {random id, partner, text}; the server stores it durably (SQLite WAL,
 /// synchronous=FULL, group commit) before SEND_OK. DELIVERs from the partner count as deliveries; the copy of our own
 /// message that the server also delivers to the sending device is ignored. After each read with new DELIVERs one
-/// ACK of the highest sequence is sent, as DeviceSession does per burst. Unlike ParleyConnection (one flush per
+/// ACK of the highest sequence is sent, at most once per <see cref="AckDelay"/> (a timer sends one that is due when no
+/// more reads come), as DeviceSession does with its default AckDelay. Unlike ParleyConnection (one flush per
 /// frame), this driver writes all the SENDs a window allows in one TLS write, as the other drivers do.
 /// </summary>
 internal sealed class ParleyClient(string self, string partner, string fingerprint, ParleyCredentials credentials) : BenchClient(self, partner)
 {
+    /// <summary>DeviceSession.DefaultAckDelay, the client library's.</summary>
+    private static readonly TimeSpan AckDelay = TimeSpan.FromMilliseconds(20);
     private static readonly ProtocolLimits Limits = ProtocolLimits.Default;
+    private readonly Lock _ackLock = new();
     private ulong _highest;
     private ulong _acknowledgedSequence;
+    private long _ackDue;
+    private ITimer? _ackTimer;
     private bool _synced;
 
     /// <summary>The token from AUTH_OK: the next RESUME of this device needs it.</summary>
@@ -64,7 +71,16 @@ internal sealed class ParleyClient(string self, string partner, string fingerpri
             switch (frame)
             {
                 case DeliverFrame deliver:
-                    _highest = Math.Max(_highest, deliver.Sequence);
+                    lock (_ackLock)
+                    {
+                        if (_highest == _acknowledgedSequence)
+                        {
+                            _ackDue = Stopwatch.GetTimestamp() + (long)(AckDelay.TotalSeconds * Stopwatch.Frequency);
+                        }
+
+                        _highest = Math.Max(_highest, deliver.Sequence);
+                    }
+
                     if (deliver.From == Partner)
                     {
                         OnDelivered(deliver.Text.AsSpan());
@@ -103,12 +119,53 @@ internal sealed class ParleyClient(string self, string partner, string fingerpri
             }
         }
 
-        if (_synced && _highest > _acknowledgedSequence)
+        if (_synced)
         {
-            FrameCodec.Write(replies, new SequenceFrame(FrameType.Ack, _highest));
-            _acknowledgedSequence = _highest;
+            lock (_ackLock)
+            {
+                if (_highest > _acknowledgedSequence)
+                {
+                    var wait = Stopwatch.GetElapsedTime(_ackDue);
+                    if (wait >= TimeSpan.Zero)
+                    {
+                        FrameCodec.Write(replies, new SequenceFrame(FrameType.Ack, _highest));
+                        _acknowledgedSequence = _highest;
+                    }
+                    else
+                    {
+                        _ackTimer ??= TimeProvider.System.CreateTimer(_ => _ = SendDueAckAsync(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                        _ackTimer.Change(-wait, Timeout.InfiniteTimeSpan);
+                    }
+                }
+            }
         }
 
         return (int)(input.Length - rest.Length);
     }
+
+    /// <summary>The timer's half of the delayed ACK: nothing more was read before it fell due.</summary>
+    private async Task SendDueAckAsync()
+    {
+        ulong upTo;
+        lock (_ackLock)
+        {
+            if (_highest <= _acknowledgedSequence)
+            {
+                return;
+            }
+
+            upTo = _acknowledgedSequence = _highest;
+        }
+
+        try
+        {
+            await SendFrameAsync(new SequenceFrame(FrameType.Ack, upTo));
+        }
+        catch (Exception exception) when (exception is IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // the run is over or the connection dropped
+        }
+    }
+
+    private Task SendFrameAsync(Frame frame) => WriteRawAsync(output => FrameCodec.Write(output, frame));
 }

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using System.Net.Sockets;
+using System.Threading.Channels;
 using Parley.Protocol;
 using Parley.Protocol.Frames;
 
@@ -38,6 +40,17 @@ public sealed class DeviceSession : IAsyncDisposable
     public DeviceProfile Profile { get; }
 
     public string Device => DeviceHome.DeviceFor(Profile, _role);
+
+    /// <summary>The default <see cref="AckDelay"/>: short enough that a receipt is not noticeably late.</summary>
+    public static readonly TimeSpan DefaultAckDelay = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// How long the receive loop may hold back the ACK of what it has shown, so that a busy conversation costs the
+    /// server one ACK per interval instead of one per message (TCP's delayed ACK). The cursor is saved locally at once
+    /// whatever this is; only the server's copy of it (quota, receipts to the sender, unread counts) lags. Zero
+    /// acknowledges after every burst of frames.
+    /// </summary>
+    public TimeSpan AckDelay { get; set; } = DefaultAckDelay;
 
     /// <summary>The last sequence shown on this device (interactive role).</summary>
     public ulong Cursor { get; private set; }
@@ -263,8 +276,34 @@ public sealed class DeviceSession : IAsyncDisposable
                 // The connection died at once; its ClosedEvent below says why, and the loop reconnects.
             }
 
-            await foreach (var serverEvent in connection.Events.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            var events = connection.Events;
+            var saved = Cursor;
+            var ackDue = 0L;
+            while (true)
             {
+                if (!events.TryRead(out var serverEvent))
+                {
+                    var pending = Cursor > acknowledged;
+                    if (pending && Stopwatch.GetElapsedTime(ackDue) >= TimeSpan.Zero)
+                    {
+                        acknowledged = Cursor;
+                        await TryAckAsync(connection, Cursor).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    // With an ACK pending, wait for more frames only until it is due (a delayed ACK, as TCP's).
+                    if (!await WaitForEventsAsync(events, pending ? -Stopwatch.GetElapsedTime(ackDue) : Timeout.InfiniteTimeSpan, cancellationToken)
+                            .ConfigureAwait(false))
+                    {
+                        if (events.Completion.IsCompleted)
+                        {
+                            break;
+                        }
+                    }
+
+                    continue;
+                }
+
                 switch (serverEvent)
                 {
                     case MessageEvent { Message: var message } entry:
@@ -273,6 +312,11 @@ public sealed class DeviceSession : IAsyncDisposable
                             if (_recent.Add((message.From, message.Id)))
                             {
                                 await onEntry(entry).ConfigureAwait(false);
+                            }
+
+                            if (Cursor == acknowledged)
+                            {
+                                ackDue = Stopwatch.GetTimestamp() + (long)(AckDelay.TotalSeconds * Stopwatch.Frequency);
                             }
 
                             Cursor = message.Sequence;
@@ -290,20 +334,32 @@ public sealed class DeviceSession : IAsyncDisposable
                         break;
                 }
 
-                if (Cursor > acknowledged && !connection.Events.TryPeek(out _))
+                // The cursor is saved here after every burst, so what was shown is never shown again after a crash;
+                // only the ACK to the server waits for AckDelay.
+                if (Cursor > saved && !events.TryPeek(out _))
                 {
-                    acknowledged = Cursor;
+                    saved = Cursor;
                     _home.SaveCursor(Cursor);
-                    await TryAckAsync(connection, Cursor).ConfigureAwait(false);
                 }
 
                 if (serverEvent is SyncedEvent && !follow)
                 {
+                    // Leaving: what was shown is acknowledged now rather than after the delay.
+                    if (Cursor > saved)
+                    {
+                        _home.SaveCursor(Cursor);
+                    }
+
+                    if (Cursor > acknowledged)
+                    {
+                        await TryAckAsync(connection, Cursor).ConfigureAwait(false);
+                    }
+
                     return;
                 }
             }
 
-            if (Cursor > acknowledged)
+            if (Cursor > saved)
             {
                 _home.SaveCursor(Cursor);
             }
@@ -402,6 +458,31 @@ public sealed class DeviceSession : IAsyncDisposable
         if (_connected.Task.IsCompleted)
         {
             _connected = new TaskCompletionSource<ParleyConnection>(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    /// <summary>True when events can be read; false when <paramref name="timeout"/> passed or the channel completed.</summary>
+    private static async ValueTask<bool> WaitForEventsAsync(ChannelReader<ServerEvent> events, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            return await events.WaitToReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (timeout <= TimeSpan.Zero)
+        {
+            return events.TryPeek(out _);
+        }
+
+        using var due = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        due.CancelAfter(timeout);
+        try
+        {
+            return await events.WaitToReadAsync(due.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 
