@@ -20,7 +20,7 @@ public sealed class SqliteChatStore : IChatStore
     private readonly SqliteStoreOptions _options;
     private readonly string _connectionString;
     private readonly Channel<WriteOp> _writes = Channel.CreateUnbounded<WriteOp>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly LogState _state = new();
+    private readonly LogState _state;
     private readonly Thread _writer;
     private readonly SqliteConnection _writeConnection;
     private readonly CommandCache _commands;
@@ -31,6 +31,8 @@ public sealed class SqliteChatStore : IChatStore
     private SqliteChatStore(SqliteStoreOptions options)
     {
         _options = options;
+        // Receipts are usually asked for within a few merges of the entries they cover (docs/architecture.md).
+        _state = new LogState(recentlyMergedEntries: (int)Math.Min(int.MaxValue, 4L * options.StagedEntries));
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = options.Path,
@@ -402,7 +404,7 @@ public sealed class SqliteChatStore : IChatStore
         if (merged)
         {
             // Only now, with the merge committed, may readers stop finding these entries in memory.
-            _state.Staged.Clear();
+            _state.Merged.Add(_state.Staged.TakeAll());
             _state.ClearStagedSubmits();
         }
         else if (context.Staged.Count > 0)

@@ -42,8 +42,9 @@ internal sealed class CursorOp(string user, string device, ulong acknowledged) :
 
     /// <summary>
     /// The newest message per sender in (<paramref name="after"/>, <paramref name="upTo"/>], mapped to its place in
-    /// the sender's log: for merged entries through the dedupe table, which records the sender's sequence of every
-    /// submission; for staged ones from the staged log, which keeps it beside the entry.
+    /// the sender's log: for staged entries from the staged log, which keeps it beside the entry; for entries of the
+    /// last few merges from <see cref="RecentlyMerged"/>; for older ones through the dedupe table, which records the
+    /// sender's sequence of every submission.
     /// </summary>
     private void AddReceipts(WriterContext context, ulong after, ulong upTo)
     {
@@ -52,6 +53,14 @@ internal sealed class CursorOp(string user, string device, ulong acknowledged) :
         if (context.State.Staged.AllStagedAfter(user, after))
         {
             // The whole range is still staged: the log table holds none of it.
+            AddAll(context, newest);
+            return;
+        }
+
+        if (context.State.Merged.HoldsAllAfter(user, after))
+        {
+            // The rest was merged lately and is remembered: no join needed either.
+            context.State.Merged.NewestPerSender(user, after, upTo, newest);
             AddAll(context, newest);
             return;
         }

@@ -9,7 +9,7 @@ namespace Parley.Storage.Sqlite.Internal;
 /// thread touches the private dictionaries; <see cref="PublishedHeads"/> is what readers see, updated after commit.
 /// After a rolled-back batch the caches are dropped and reloaded, so they never run ahead of the file.
 /// </summary>
-internal sealed class LogState
+internal sealed class LogState(int recentlyMergedEntries)
 {
     private readonly Dictionary<string, ulong> _heads = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<string, ulong>> _cursors = new(StringComparer.Ordinal);
@@ -32,6 +32,9 @@ internal sealed class LogState
 
     /// <summary>Committed entries not yet merged into the log table; readers on any thread use it.</summary>
     public StagedLog Staged { get; } = new();
+
+    /// <summary>Where the entries of the last merges came from, for receipts (writer thread only).</summary>
+    public RecentlyMerged Merged { get; } = new(recentlyMergedEntries);
 
     public bool TryGetStagedSubmit(string sender, MessageId id, out StagedSubmit submit) =>
         _stagedSubmits.TryGetValue((sender, id), out submit!);

@@ -10,7 +10,7 @@ namespace Parley.Storage.Sqlite.Internal;
 internal sealed class StagedLog
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, List<StagedEntry>> _byOwner = new(StringComparer.Ordinal);
+    private Dictionary<string, List<StagedEntry>> _byOwner = new(StringComparer.Ordinal);
     private int _count;
 
     /// <summary>How many entries are staged, across all owners.</summary>
@@ -45,13 +45,17 @@ internal sealed class StagedLog
         }
     }
 
-    /// <summary>Forgets every entry: called after a merge into the <c>log</c> table has committed.</summary>
-    public void Clear()
+    /// <summary>
+    /// Forgets every entry and hands them over, by owner: called after a merge into the <c>log</c> table has committed.
+    /// </summary>
+    public Dictionary<string, List<StagedEntry>> TakeAll()
     {
         lock (_gate)
         {
-            _byOwner.Clear();
+            var taken = _byOwner;
+            _byOwner = new Dictionary<string, List<StagedEntry>>(StringComparer.Ordinal);
             _count = 0;
+            return taken;
         }
     }
 

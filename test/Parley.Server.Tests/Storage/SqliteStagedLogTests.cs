@@ -84,27 +84,57 @@ public sealed class SqliteStagedLogTests
         Assert.Single(await temp.Store.ReadLogAsync("bob", 0, 100));
     }
 
-    [Fact]
-    public async Task SaveCursorAsync_RangeSpanningMergedAndStaged_ReceiptNamesTheNewestPerSender()
+    /// <summary>
+    /// Receipts come from three places: the staged entries, the remembered sources of the last few merges
+    /// (<c>RecentlyMerged</c>, four merges' worth), and a join of the log and dedupe tables for anything older. Each
+    /// case here reaches one of them for most of the range; all must name the same newest message per sender.
+    /// </summary>
+    [Theory]
+    [InlineData(1000, 4)] // all staged
+    [InlineData(3, 4)] // merged a little earlier: remembered
+    [InlineData(2, 30)] // merged long before: older than what is remembered, so the join
+    public async Task SaveCursorAsync_RangeOfAnyAge_ReceiptNamesTheNewestPerSender(int stagedEntries, int fromAlice)
     {
-        await using var temp = new TempStore(stagedEntries: 3);
+        await using var temp = new TempStore(stagedEntries: stagedEntries);
         await temp.CreateUsersAsync("alice", "bob", "carol");
         var receipts = new List<DeliveryReceipt>();
         temp.Store.Delivered = batch => { lock (receipts) { receipts.AddRange(batch); } };
         await temp.Store.AppendAsync(new Submission("carol", MessageId.NewRandom(), "bob", "c1"));
         AppendResult lastFromAlice = default;
-        for (var i = 0; i < 4; i++)
+        for (var i = 0; i < fromAlice; i++)
         {
             lastFromAlice = await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", $"a{i}"));
         }
 
-        await temp.Store.SaveCursorAsync("bob", "phone", 5);
+        await temp.Store.SaveCursorAsync("bob", "phone", (ulong)(1 + fromAlice));
 
         lock (receipts)
         {
             Assert.Equal(
                 [new DeliveryReceipt("alice", "bob", lastFromAlice.SenderSequence), new DeliveryReceipt("carol", "bob", 1)],
                 receipts.OrderBy(r => r.Sender, StringComparer.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task SaveCursorAsync_AfterRestart_MergedRangeStillGetsItsReceipts()
+    {
+        await using var temp = new TempStore(stagedEntries: 3);
+        await temp.CreateUsersAsync("alice", "bob");
+        AppendResult last = default;
+        for (var i = 0; i < 4; i++)
+        {
+            last = await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", $"m{i}"));
+        }
+
+        await temp.ReopenAsync(); // nothing remembered: the shutdown merged everything, the join answers
+        var receipts = new List<DeliveryReceipt>();
+        temp.Store.Delivered = batch => { lock (receipts) { receipts.AddRange(batch); } };
+        await temp.Store.SaveCursorAsync("bob", "phone", 4);
+
+        lock (receipts)
+        {
+            Assert.Equal([new DeliveryReceipt("alice", "bob", last.SenderSequence)], receipts);
         }
     }
 
