@@ -107,8 +107,9 @@ run_traffic() {
     shift 3
     local common=(--system "$system" --port "$port" --pid "$pid" "$@")
     if ! wants w1 && ! wants w2; then return 0; fi
-    log "$system: warm-up (W1, 10 pairs, 20000 messages, not recorded)"
-    peerbench w1 "${common[@]}" --pairs 10 --messages 20000 --seconds 20 --timeout 120 --prefix w >/dev/null
+    # 100,000 messages: with 20,000 the .NET JIT was still compiling through W1 P=100 (11 % of Parley's CPU there).
+    log "$system: warm-up (W1, 10 pairs, 100000 messages, not recorded)"
+    peerbench w1 "${common[@]}" --pairs 10 --messages 100000 --seconds 30 --timeout 120 --prefix w >/dev/null
     for pairs in $(wants w1 && echo "$W1_PAIRS"); do
         log "$system: W1 P=$pairs"
         peerbench w1 "${common[@]}" --out "$RESULTS" --label "w1-p$pairs" --pairs "$pairs" --messages "$W1_MESSAGES" --seconds "$W1_SECONDS" \

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Data.Sqlite;
@@ -26,9 +27,7 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
         Span<byte> id = stackalloc byte[MessageId.Size];
         submission.Id.CopyTo(id);
         var find = context.Statements.FindSubmit;
-        find.Bind(1, submission.From);
-        find.Bind(2, id);
-        if (find.Read())
+        if (context.State.MayBeMerged(context.Connection, submission.From, id) && Found(find, submission.From, id))
         {
             var result = find.Blob(0).SequenceEqual(digest)
                 ? new AppendResult(AppendStatus.Duplicate, (ulong)find.Int64(1), find.Int64(2))
@@ -83,6 +82,13 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
         context.State.StageSubmit(submission.From, submission.Id, new StagedSubmit(digest, senderSequence, now));
 
         SetResult(new AppendResult(AppendStatus.Stored, senderSequence, now));
+    }
+
+    private static bool Found(RawStatement find, string sender, ReadOnlySpan<byte> id)
+    {
+        find.Bind(1, sender);
+        find.Bind(2, id);
+        return find.Read();
     }
 
     /// <summary>The id of a bot's reply, derived from the message's id so that it is stable and unique per message.</summary>
@@ -140,7 +146,24 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
         }
     }
 
-    /// <summary>What "the same content" means for a retried id: same recipient, same text.</summary>
-    private static byte[] Digest(Submission submission) =>
-        SHA256.HashData(Encoding.UTF8.GetBytes(submission.To + "\0" + submission.Text));
+    /// <summary>
+    /// What "the same content" means for a retried id: same recipient, same text. The SHA-256 of the UTF-8 of
+    /// (To + "\0" + Text), encoded into a pooled buffer rather than through that string.
+    /// </summary>
+    private static byte[] Digest(Submission submission)
+    {
+        var length = Encoding.UTF8.GetByteCount(submission.To) + 1 + Encoding.UTF8.GetByteCount(submission.Text);
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var written = Encoding.UTF8.GetBytes(submission.To, buffer);
+            buffer[written++] = 0;
+            written += Encoding.UTF8.GetBytes(submission.Text, buffer.AsSpan(written));
+            return SHA256.HashData(buffer.AsSpan(0, written));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 }

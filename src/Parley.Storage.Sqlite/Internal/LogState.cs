@@ -28,6 +28,13 @@ internal sealed class LogState(int recentlyMergedEntries)
     /// <summary>Submissions in the staged tables, by (sender, id), for dedupe; merged ones are found in <c>submits</c>.</summary>
     private readonly Dictionary<(string Sender, MessageId Id), StagedSubmit> _stagedSubmits = [];
 
+    /// <summary>
+    /// Per sender, the highest message id in <c>submits</c> (in byte order), loaded lazily. Parley's clients make
+    /// time-ordered ids (protocol.md §3), so a new message's id is above it and cannot be a retry of a merged
+    /// submission: the dedupe lookup in <c>submits</c> is skipped. Retries, and ids made otherwise, take the lookup.
+    /// </summary>
+    private readonly Dictionary<string, byte[]> _highestMergedId = new(StringComparer.Ordinal);
+
     public ConcurrentDictionary<string, ulong> PublishedHeads { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Committed entries not yet merged into the log table; readers on any thread use it.</summary>
@@ -42,7 +49,38 @@ internal sealed class LogState(int recentlyMergedEntries)
     public void StageSubmit(string sender, MessageId id, StagedSubmit submit) => _stagedSubmits[(sender, id)] = submit;
 
     /// <summary>After a merge committed: every staged submission is now in <c>submits</c>.</summary>
-    public void ClearStagedSubmits() => _stagedSubmits.Clear();
+    public void ClearStagedSubmits()
+    {
+        Span<byte> bytes = stackalloc byte[MessageId.Size];
+        foreach (var (sender, id) in _stagedSubmits.Keys)
+        {
+            if (_highestMergedId.TryGetValue(sender, out var highest))
+            {
+                id.CopyTo(bytes);
+                if (bytes.SequenceCompareTo(highest) > 0)
+                {
+                    _highestMergedId[sender] = bytes.ToArray();
+                }
+            }
+        }
+
+        _stagedSubmits.Clear();
+    }
+
+    /// <summary>Whether <c>submits</c> may hold (<paramref name="sender"/>, <paramref name="id"/>): false when the id is above every merged one.</summary>
+    public bool MayBeMerged(SqliteConnection connection, string sender, ReadOnlySpan<byte> id)
+    {
+        if (!_highestMergedId.TryGetValue(sender, out var highest))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT MAX(id) FROM submits WHERE sender = $sender";
+            command.Parameters.AddWithValue("$sender", sender);
+            highest = command.ExecuteScalar() as byte[] ?? [];
+            _highestMergedId[sender] = highest;
+        }
+
+        return id.SequenceCompareTo(highest) <= 0;
+    }
 
     /// <summary>Rebuilds the dedupe map from the staged table, after a rolled-back batch may have left entries in it.</summary>
     public void ReloadStagedSubmits(SqliteConnection connection)
@@ -183,5 +221,6 @@ internal sealed class LogState(int recentlyMergedEntries)
         _cursors.Clear();
         _receivedSinceCursor.Clear();
         _users.Clear(); // a rolled-back batch may have created one
+        _highestMergedId.Clear(); // a rolled-back merge did not move what it raised these for
     }
 }

@@ -69,6 +69,34 @@ public sealed class SqliteStagedLogTests
         Assert.Equal(6, (await temp.Store.ReadLogAsync("bob", 0, 100)).Count);
     }
 
+    /// <summary>
+    /// Ids that only grow (as time-ordered ids from one device do) let the store skip the dedupe lookup for a new id
+    /// above every merged one. A retry of the newest merged id, of the oldest, and after a restart must still be
+    /// found: the highest merged id is raised at each merge and reloaded after a restart.
+    /// </summary>
+    [Fact]
+    public async Task AppendAsync_GrowingIds_RetriesOfMergedOnesStillFound()
+    {
+        await using var temp = new TempStore(stagedEntries: 2);
+        await temp.CreateUsersAsync("alice", "bob");
+        var ids = Enumerable.Range(1, 4).Select(GrowingId).ToArray();
+        var results = new List<AppendResult>();
+        foreach (var (id, i) in ids.Select((id, i) => (id, i)))
+        {
+            results.Add(await temp.Store.AppendAsync(new Submission("alice", id, "bob", $"m{i}")));
+        }
+
+        var retry = await temp.Store.AppendAsync(new Submission("alice", ids[3], "bob", "m3"));
+        Assert.Equal(new AppendResult(AppendStatus.Duplicate, results[3].SenderSequence, results[3].Time), retry);
+        Assert.Equal(AppendStatus.IdReused, (await temp.Store.AppendAsync(new Submission("alice", ids[3], "bob", "other text"))).Status);
+        Assert.Equal(AppendStatus.Duplicate, (await temp.Store.AppendAsync(new Submission("alice", ids[0], "bob", "m0"))).Status);
+
+        await temp.ReopenAsync();
+        Assert.Equal(AppendStatus.Duplicate, (await temp.Store.AppendAsync(new Submission("alice", ids[3], "bob", "m3"))).Status);
+        Assert.Equal(AppendStatus.Stored, (await temp.Store.AppendAsync(new Submission("alice", GrowingId(5), "bob", "m4"))).Status);
+        Assert.Equal(5, (await temp.Store.ReadLogAsync("bob", 0, 100)).Count);
+    }
+
     [Fact]
     public async Task AppendAsync_RetryWhileStillStaged_Duplicate()
     {
@@ -248,5 +276,14 @@ public sealed class SqliteStagedLogTests
         using var count = connection.CreateCommand();
         count.CommandText = $"SELECT COUNT(*) FROM {table}";
         return (long)count.ExecuteScalar()!;
+    }
+
+    /// <summary>An id whose first byte is <paramref name="order"/>: byte order is creation order, as for time-ordered ids.</summary>
+    private static MessageId GrowingId(int order)
+    {
+        var bytes = new byte[MessageId.Size];
+        bytes[0] = (byte)order;
+        bytes[^1] = 0x5a;
+        return new MessageId(bytes);
     }
 }
