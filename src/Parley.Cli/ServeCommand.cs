@@ -163,6 +163,7 @@ internal static class ServeCommand
     private static async Task<int> RunAsync(string data, string listen, bool allowRegistration, LogLevel level, int maxDevices, int maxUnread,
         int stagedEntries, int rateLimit, int rateBurst, ServerOptions fileLimits, ClusterSettings cluster)
     {
+        PreferInlineSocketCompletions();
         using var signal = new ShutdownSignal();
         var endPoint = ParseEndPoint(listen);
         Directory.CreateDirectory(data);
@@ -258,6 +259,23 @@ internal static class ServeCommand
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// Lets a socket's receive completion run on the socket engine's event thread (one per core) instead of being
+    /// queued to the thread pool: a message then costs one thread hop less. Measured under W2 (a message every 10 ms
+    /// from each of 200 clients), the server spent about 10 % less CPU per message (docs/performance.md). .NET reads
+    /// the switch once, at the first socket operation, so it is set before any. The condition is that no frame handler
+    /// blocks: password hashing runs on the thread pool (Authenticator), store calls are short. An operator's own
+    /// DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS (for instance 0) wins.
+    /// </summary>
+    private static void PreferInlineSocketCompletions()
+    {
+        const string Switch = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+        if (Environment.GetEnvironmentVariable(Switch) is null)
+        {
+            Environment.SetEnvironmentVariable(Switch, "1");
+        }
     }
 
     private static TimeSpan Positive(double seconds, string name) =>

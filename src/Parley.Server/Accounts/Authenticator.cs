@@ -44,7 +44,7 @@ internal sealed class Authenticator(IChatStore store, PasswordHasher hasher, Log
         string hash;
         using (await throttle.EnterHashingAsync(cancellationToken).ConfigureAwait(false))
         {
-            hash = hasher.Hash(frame.Password);
+            hash = await OffEventLoop(() => hasher.Hash(frame.Password)).ConfigureAwait(false);
         }
 
         if (!await store.CreateUserAsync(user, hash, cancellationToken).ConfigureAwait(false))
@@ -75,7 +75,7 @@ internal sealed class Authenticator(IChatStore store, PasswordHasher hasher, Log
             string rehash;
             using (await throttle.EnterHashingAsync(cancellationToken).ConfigureAwait(false))
             {
-                rehash = hasher.Hash(frame.Password);
+                rehash = await OffEventLoop(() => hasher.Hash(frame.Password)).ConfigureAwait(false);
             }
 
             await store.SetPasswordHashAsync(user, rehash, cancellationToken).ConfigureAwait(false);
@@ -125,7 +125,7 @@ internal sealed class Authenticator(IChatStore store, PasswordHasher hasher, Log
         string replacement;
         using (await throttle.EnterHashingAsync(cancellationToken).ConfigureAwait(false))
         {
-            replacement = hasher.Hash(change.Replacement);
+            replacement = await OffEventLoop(() => hasher.Hash(change.Replacement)).ConfigureAwait(false);
         }
 
         await store.SetPasswordHashAsync(user, replacement, cancellationToken).ConfigureAwait(false);
@@ -156,15 +156,16 @@ internal sealed class Authenticator(IChatStore store, PasswordHasher hasher, Log
                 return (Throttled(retryAfter), null);
             }
 
-            if (stored is null)
+            valid = await OffEventLoop(() =>
             {
-                hasher.VerifyDummy(password);
-                valid = false;
-            }
-            else
-            {
-                valid = hasher.Verify(password, stored);
-            }
+                if (stored is null)
+                {
+                    hasher.VerifyDummy(password);
+                    return false;
+                }
+
+                return hasher.Verify(password, stored);
+            }).ConfigureAwait(false);
         }
 
         if (!valid)
@@ -189,4 +190,10 @@ internal sealed class Authenticator(IChatStore store, PasswordHasher hasher, Log
 
     private static AuthResult Throttled(TimeSpan retryAfter) =>
         AuthResult.Fail(ErrorCode.Throttled, $"too many failed logins; try again in {Math.Ceiling(retryAfter.TotalSeconds)} s");
+
+    /// <summary>
+    /// Runs a password hash (tens of milliseconds of CPU and memory-hard) on the thread pool. A frame's handler may run
+    /// on a socket event thread (`parley serve` turns on inline socket completions), which must never be held that long.
+    /// </summary>
+    private static Task<T> OffEventLoop<T>(Func<T> work) => Task.Run(work);
 }
