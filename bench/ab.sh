@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# One side of an A/B measurement of the Parley server alone (docs/performance.md, "What changed in session 5").
+# Starts `parley serve` with compare.sh's flags on a fresh store, registers 200 accounts, warms up (W1 with 10 pairs
+# and 100,000 messages, then 3 s of W2), then runs W1 P=100 (M messages, default 150,000) and W2 (100 pairs, 10 s),
+# and prints the rate, the server CPU per message and the server's CPU time per thread for each. Run it alternately
+# for the two builds being compared:
+#   PARLEY_DLL=/tmp/a/parley.dll bash bench/ab.sh; PARLEY_DLL=/tmp/b/parley.dll bash bench/ab.sh; ...
+# Options (environment): PARLEY_DLL, SERVE_ARGS (extra `serve` flags), SERVER_ENV (e.g. "DOTNET_TieredPGO=0"),
+# M (W1 messages), STAT=1 (perf stat of the server's system calls during W2; needs perf).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PARLEY=${PARLEY_DLL:-$ROOT/src/Parley.Cli/bin/Release/net10.0/parley.dll}
+PB=$ROOT/bench/Parley.PeerBench/bin/Release/net10.0/Parley.PeerBench.dll
+[ -f "$PB" ] || dotnet build -c Release "$ROOT/bench/Parley.PeerBench" >/dev/null
+[ -f "$PARLEY" ] || dotnet build -c Release "$ROOT/src/Parley.Cli" >/dev/null
+W=$(mktemp -d /tmp/parley-ab.XXXXXX)
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
+trap cleanup EXIT
+port=$(dotnet "$PB" free-port)
+# shellcheck disable=SC2086
+env ${SERVER_ENV:-} dotnet "$PARLEY" serve ${SERVE_ARGS:-} --data "$W/data" --listen "127.0.0.1:$port" --log-level Warning \
+    --rate-limit 0 --max-unacknowledged 100000000 --max-connections 20000 --max-connections-per-address 20000 \
+    --max-unauthenticated-per-address 20000 > "$W/out" 2>> "$W/err" &
+pid=$!
+for _ in $(seq 300); do grep -q '^key fingerprint' "$W/out" && break; sleep 0.1; done
+fp=$(sed -n 's/^key fingerprint //p' "$W/out")
+dotnet "$PB" register --system parley --port "$port" --fingerprint "$fp" --tokens "$W/tokens.tsv" --count 200 --out "$W/r.jsonl" --timeout 600 >/dev/null
+common=(--system parley --port "$port" --pid "$pid" --fingerprint "$fp" --tokens "$W/tokens.tsv")
+threads() {
+    for t in /proc/$pid/task/*; do
+        local name ticks
+        name=$(cat "$t/comm" 2>/dev/null | tr ' ' _) && [ -n "$name" ] && ticks=$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12+$13}') \
+            && [ -n "$ticks" ] && echo "$(basename "$t") $name $ticks"
+    done
+    return 0
+}
+report() {
+    python3 - "$W/th0" "$W/th1" <<'PY'
+import sys
+before = {l.split()[0]: int(l.split()[2]) for l in open(sys.argv[1])}
+ms = {}
+for line in open(sys.argv[2]):
+    tid, name, ticks = line.split()
+    ms[name] = ms.get(name, 0) + (int(ticks) - before.get(tid, 0)) * 10
+print('   server CPU ms by thread:', ', '.join(f'{n} {v}' for n, v in sorted(ms.items(), key=lambda x: -x[1]) if v >= 50))
+PY
+}
+summary() { python3 -c "import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); print($1)"; }
+dotnet "$PB" w1 "${common[@]}" --pairs 10 --messages 100000 --seconds 30 --timeout 120 --prefix w >/dev/null
+dotnet "$PB" w2 "${common[@]}" --pairs 100 --interval-ms 10 --duration 3 --prefix l --timeout 120 >/dev/null
+threads > "$W/th0"
+dotnet "$PB" w1 "${common[@]}" --pairs 100 --messages "${M:-150000}" --seconds 45 --prefix t100 --timeout 240 \
+    | summary "f\"W1 P=100: {d['msgs_per_s']:.0f} msg/s, {d['server_cpu_us_per_msg']:.1f} us of server CPU a message\""
+threads > "$W/th1"; report
+threads > "$W/th0"
+if [ "${STAT:-0}" = 1 ]; then
+    perf stat -e syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom,syscalls:sys_enter_sched_yield,syscalls:sys_enter_pwrite64,context-switches \
+        -p "$pid" -o "$W/stat.txt" & spid=$!
+fi
+dotnet "$PB" w2 "${common[@]}" --pairs 100 --interval-ms 10 --duration 10 --prefix l --timeout 120 \
+    | summary "f\"W2: {d['sent']} of 200,000 carried, p50 {d['p50_ms']:.0f} ms, p99 {d['p99_ms']:.0f} ms, {d['server_cpu_us_per_msg']:.1f} us of server CPU a message\""
+threads > "$W/th1"; report
+if [ "${STAT:-0}" = 1 ]; then kill -INT "$spid"; wait "$spid" || true; grep -E 'syscalls|context' "$W/stat.txt"; fi
