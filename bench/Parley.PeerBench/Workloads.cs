@@ -172,7 +172,7 @@ internal static class Workloads
 
         await SettleAsync();
         var rssBefore = server.Rss();
-        var cold = await OpenAllAsync(options, clients, batch, tokens, password, server, cancellationToken);
+        var cold = await OpenAllAsync(options, clients, batch, tokens, password, server, "i", cancellationToken);
         await SettleAsync();
         var rssAfter = server.Rss();
         var open = count - cold.Failed;
@@ -201,7 +201,8 @@ internal static class Workloads
             clients = new BenchClient[count];
             try
             {
-                second = await OpenAllAsync(options, clients, batch, tokens, password, server, cancellationToken);
+                // New names for the peers (an IRC server may still hold the first pass's nicks); Parley resumes the same accounts.
+                second = await OpenAllAsync(options, clients, batch, tokens, password, server, "j", cancellationToken);
             }
             finally
             {
@@ -229,7 +230,7 @@ internal static class Workloads
 
     /// <summary>One pass of W3: opens and logs in every client, <paramref name="batch"/> at a time; the time and server CPU it took.</summary>
     private static async Task<LoginPass> OpenAllAsync(Options options, BenchClient[] clients, int batch, Tokens? tokens, bool password,
-        ServerProcess server, CancellationToken cancellationToken)
+        ServerProcess server, string prefix, CancellationToken cancellationToken)
     {
         var failed = 0;
         string? firstFailure = null;
@@ -239,7 +240,7 @@ internal static class Workloads
         {
             var tasks = Enumerable.Range(start, Math.Min(batch, clients.Length - start)).Select(async i =>
             {
-                var client = Run.CreateClient(options, i, i, tokens, password ? new ParleyCredentials("pw", Tokens.Password, null) : null, prefix: "i");
+                var client = Run.CreateClient(options, i, i, tokens, password ? new ParleyCredentials("pw", Tokens.Password, null) : null, prefix);
                 clients[i] = client;
                 try
                 {
