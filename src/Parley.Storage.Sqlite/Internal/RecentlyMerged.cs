@@ -71,10 +71,12 @@ internal sealed class RecentlyMerged(int capacity)
                 continue;
             }
 
-            foreach (var (sequence, from, senderSequence) in sources)
+            // Searched, not scanned: one busy owner can have thousands of entries in a merge, and this runs on the
+            // writer thread for every cursor move.
+            for (var i = SequenceSearch.FirstAfter(sources, after, static source => source.Sequence); i < sources.Count && sources[i].Sequence <= upTo; i++)
             {
-                if (sequence > after && sequence <= upTo && from != owner && senderSequence > 0 &&
-                    (!newest.TryGetValue(from, out var known) || known < senderSequence))
+                var (_, from, senderSequence) = sources[i];
+                if (from != owner && senderSequence > 0 && (!newest.TryGetValue(from, out var known) || known < senderSequence))
                 {
                     newest[from] = senderSequence;
                 }

@@ -172,22 +172,5 @@ internal sealed class StagedLog
         }
     }
 
-    private static int FirstAfter(List<StagedEntry> list, ulong after)
-    {
-        int low = 0, high = list.Count;
-        while (low < high)
-        {
-            var middle = (low + high) / 2;
-            if (list[middle].Entry.Sequence <= after)
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle;
-            }
-        }
-
-        return low;
-    }
+    private static int FirstAfter(List<StagedEntry> list, ulong after) => SequenceSearch.FirstAfter(list, after, static staged => staged.Entry.Sequence);
 }
