@@ -103,7 +103,7 @@ public sealed class ServerPinValidatorTests : IDisposable
     private async Task<SslProtocols> HandshakeAsync(X509Certificate2 certificate, ServerPinValidator validator)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var server = ServeOnceAsync(certificate, timeout.Token);
+        var server = OneShotTlsServer.ServeOnceAsync(_listener, SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true), timeout.Token);
         try
         {
             using var tcp = new TcpClient();
@@ -120,32 +120,6 @@ public sealed class ServerPinValidatorTests : IDisposable
         finally
         {
             await server;
-        }
-    }
-
-    private async Task ServeOnceAsync(X509Certificate2 certificate, CancellationToken cancellationToken)
-    {
-        using var tcp = await _listener.AcceptTcpClientAsync(cancellationToken);
-        await using var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
-        try
-        {
-            await tls.AuthenticateAsServerAsync(
-                new SslServerAuthenticationOptions
-                {
-                    ServerCertificateContext = SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true),
-                    AllowRenegotiation = false,
-                    ClientCertificateRequired = false,
-                },
-                cancellationToken);
-            var buffer = new byte[1];
-            if (await tls.ReadAsync(buffer, cancellationToken) == 1)
-            {
-                await tls.WriteAsync(buffer, cancellationToken);
-            }
-        }
-        catch (Exception e) when (e is AuthenticationException or IOException)
-        {
-            // The client refused us (TLS alert) or hung up: expected in the refusal tests.
         }
     }
 }

@@ -139,7 +139,7 @@ public sealed class TlsResumptionTests : IDisposable
         Func<SslStream, (bool, bool)>? inspect = null)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-        var server = ServeOnceAsync(context, timeout.Token);
+        var server = OneShotTlsServer.ServeOnceAsync(_listener, context, timeout.Token);
         try
         {
             using var tcp = new TcpClient();
@@ -166,27 +166,6 @@ public sealed class TlsResumptionTests : IDisposable
         finally
         {
             await server;
-        }
-    }
-
-    private async Task ServeOnceAsync(SslStreamCertificateContext context, CancellationToken cancellationToken)
-    {
-        using var tcp = await _listener.AcceptTcpClientAsync(cancellationToken);
-        await using var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
-        try
-        {
-            await tls.AuthenticateAsServerAsync(
-                new SslServerAuthenticationOptions { ServerCertificateContext = context, AllowRenegotiation = false, ClientCertificateRequired = false },
-                cancellationToken);
-            var buffer = new byte[1];
-            if (await tls.ReadAsync(buffer, cancellationToken) == 1)
-            {
-                await tls.WriteAsync(buffer, cancellationToken);
-            }
-        }
-        catch (Exception e) when (e is AuthenticationException or IOException)
-        {
-            // The client refused us (TLS alert) or hung up: expected in the refusal tests.
         }
     }
 
