@@ -46,6 +46,11 @@ internal static class ServeCommand
             Description = "Log entries the SQLite store stages in append order (and keeps in memory) before merging them into its index in one sorted pass",
             DefaultValueFactory = _ => new SqliteStoreOptions("").StagedEntries,
         };
+        var writerCache = new Option<int>("--writer-cache-mib")
+        {
+            Description = "MiB of SQLite page cache for the store's writer connection (the log tails it appends to)",
+            DefaultValueFactory = _ => (int)(new SqliteStoreOptions("").WriterCacheBytes / (1024 * 1024)),
+        };
 
         var rateLimit = new Option<int>("--rate-limit")
         {
@@ -135,13 +140,15 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Run the server (TLS, embedded SQLite store, or a cluster node with --nats). Ctrl+C or SIGTERM stops it cleanly.")
         {
-            data, listen, noRegistration, logLevel, maxDevices, maxWatched, maxUnread, stagedEntries, rateLimit, rateBurst, maxFile, fileQuota, fileRetention,
+            data, listen, noRegistration, logLevel, maxDevices, maxWatched, maxUnread, stagedEntries, writerCache, rateLimit, rateBurst, maxFile, fileQuota, fileRetention,
             maxConnections, maxPerAddress, maxUnauthenticated, seedCompat, heartbeat, missed, loadLog,
             nats, natsReplicas, natsNamespace, files,
         };
         command.SetAction((parse, _) => ErrorReporter.RunAsync(() => RunAsync(
             parse.GetValue(data)!, parse.GetValue(listen)!, !parse.GetValue(noRegistration), parse.GetValue(logLevel),
-            parse.GetValue(maxDevices), parse.GetValue(maxUnread), Math.Max(1, parse.GetValue(stagedEntries)), parse.GetValue(rateLimit), parse.GetValue(rateBurst),
+            parse.GetValue(maxDevices), parse.GetValue(maxUnread),
+            new EmbeddedStoreSettings(Math.Max(1, parse.GetValue(stagedEntries)), Math.Max(1, parse.GetValue(writerCache)) * 1024L * 1024),
+            parse.GetValue(rateLimit), parse.GetValue(rateBurst),
             new ServerOptions
             {
                 MaxWatchedUsers = Math.Max(0, parse.GetValue(maxWatched)),
@@ -161,7 +168,7 @@ internal static class ServeCommand
     }
 
     private static async Task<int> RunAsync(string data, string listen, bool allowRegistration, LogLevel level, int maxDevices, int maxUnread,
-        int stagedEntries, int rateLimit, int rateBurst, ServerOptions fileLimits, ClusterSettings cluster)
+        EmbeddedStoreSettings embedded, int rateLimit, int rateBurst, ServerOptions fileLimits, ClusterSettings cluster)
     {
         PreferInlineSocketCompletions();
         using var signal = new ShutdownSignal();
@@ -179,7 +186,12 @@ internal static class ServeCommand
         IBlobStorage? blobStorage = null;
         if (string.IsNullOrWhiteSpace(cluster.Urls))
         {
-            store = SqliteChatStore.Open(new SqliteStoreOptions(Path.Combine(data, "parley.db")) { Limits = limits, StagedEntries = stagedEntries });
+            store = SqliteChatStore.Open(new SqliteStoreOptions(Path.Combine(data, "parley.db"))
+            {
+                Limits = limits,
+                StagedEntries = embedded.StagedEntries,
+                WriterCacheBytes = embedded.WriterCacheBytes,
+            });
         }
         else
         {
