@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Parley.Client;
 using Parley.Client.Files;
+using Parley.IntegrationTests.Faults;
 using Parley.Protocol;
 using Parley.Protocol.Frames;
 
@@ -14,6 +15,9 @@ namespace Parley.IntegrationTests.Files;
 /// </summary>
 public sealed class FileTransferEndToEndTests : IDisposable
 {
+    /// <summary>8 MiB/s: a 64 MiB transfer's second half takes about 4 s, ample time to see its first half done.</summary>
+    private static readonly Toxics Paced = new() { BandwidthBytesPerSecond = 8L << 20 };
+
     private readonly TempDirectory _dir = new();
 
     [Trait("Security", "29")]
@@ -39,13 +43,18 @@ public sealed class FileTransferEndToEndTests : IDisposable
     public async Task SendFile_KilledHalfway_RerunSendsOnlyTheRest()
     {
         await using var server = await ServerProcess.StartAsync(_dir.Sub("data"));
-        var (alice, bob) = await RegisterPairAsync(server);
-        const long Size = 96L << 20;
+        await using var proxy = ProxyTo(server, _dir.Sub("alice"));
+        var (alice, bob) = await RegisterPairAsync(server, aliceVia: proxy);
+        const long Size = 64L << 20;
         var file = RandomFile("half.bin", Size, seed: 1);
 
-        // "Halfway" is read from the server's .part file, not guessed with a sleep.
+        // "Halfway" is read from the server's .part file, not guessed with a sleep. The upload is paced by the proxy
+        // so that the second half takes seconds: unpaced it took a third of a second, and a busy CI machine once
+        // polled the file too late and saw the transfer finished.
+        proxy.Set(ToxicDirection.Upstream, Paced);
         await KillWhenAsync(Parley.StartInfo("--home", alice, "send-file", "bob", file),
             () => PartLength(Path.Combine(server.DataDirectory, "files"), "*.part") >= Size / 2);
+        proxy.Set(ToxicDirection.Upstream, Toxics.None);
         var stored = PartLength(Path.Combine(server.DataDirectory, "files"), "*.part");
         Assert.InRange(stored, Size / 2, Size - 1);
 
@@ -63,14 +72,18 @@ public sealed class FileTransferEndToEndTests : IDisposable
     public async Task Get_KilledHalfway_RerunResumesAndVerifies()
     {
         await using var server = await ServerProcess.StartAsync(_dir.Sub("data"));
-        var (alice, bob) = await RegisterPairAsync(server);
+        await using var proxy = ProxyTo(server, _dir.Sub("bob"));
+        var (alice, bob) = await RegisterPairAsync(server, bobVia: proxy);
         const long Size = 64L << 20;
         var file = RandomFile("down.bin", Size, seed: 2);
         Assert.Equal(0, (await Parley.As(alice, null, "send-file", "bob", file)).ExitCode);
         var id = await OfferedIdAsync(bob, "down.bin");
         var partial = Path.Combine(bob, "downloads", FileDownloader.PartialFolderName);
 
+        // Paced by the proxy, as the upload above, so that "halfway" lasts seconds.
+        proxy.Set(ToxicDirection.Downstream, Paced);
         await KillWhenAsync(Parley.StartInfo("--home", bob, "get", id), () => PartLength(partial, "*.part") >= Size / 2);
+        proxy.Set(ToxicDirection.Downstream, Toxics.None);
         Assert.InRange(PartLength(partial, "*.part"), Size / 2, Size);
 
         var rerun = await Parley.As(bob, null, "get", id);
@@ -142,14 +155,35 @@ public sealed class FileTransferEndToEndTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private async Task<(string Alice, string Bob)> RegisterPairAsync(ServerProcess server)
+    /// <summary>
+    /// Registers alice and bob, each with a CLI home; a home given a proxy reaches the server only through it (its
+    /// address is the one the home remembers).
+    /// </summary>
+    private async Task<(string Alice, string Bob)> RegisterPairAsync(ServerProcess server, FaultProxy? aliceVia = null, FaultProxy? bobVia = null)
     {
         var alice = _dir.Sub("alice");
         var bob = _dir.Sub("bob");
-        await Accounts.RegisterAsync(server, alice, "alice");
-        await Accounts.RegisterAsync(server, bob, "bob");
+        await RegisterAsync(server, alice, "alice", aliceVia);
+        await RegisterAsync(server, bob, "bob", bobVia);
         return (alice, bob);
     }
+
+    private static async Task RegisterAsync(ServerProcess server, string home, string user, FaultProxy? via)
+    {
+        if (via is null)
+        {
+            await Accounts.RegisterAsync(server, home, user);
+            return;
+        }
+
+        var result = await Parley.As(home, Accounts.Password + "\n", "register", "--server", $"127.0.0.1:{via.Port}", "--user", user,
+            "--password-stdin", "--accept-new-server-key");
+        Assert.True(result.ExitCode == 0, result.ToString());
+    }
+
+    /// <summary>A proxy to the server node <paramref name="home"/> would use (in cluster mode, one of two).</summary>
+    private static FaultProxy ProxyTo(ServerProcess server, string home) =>
+        FaultProxy.Start(int.Parse(server.AddressFor(home).Split(':')[^1], System.Globalization.CultureInfo.InvariantCulture));
 
     private string RandomFile(string name, long size, int seed)
     {
