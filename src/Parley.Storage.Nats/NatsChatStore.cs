@@ -346,6 +346,23 @@ public sealed class NatsChatStore : IChatStore, IClusterPresence
         await _tokens.PutAsync(TokenKey(token.Hash), body, cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// Two key-value writes (take, then put): JetStream has no transaction over two keys. A node failing between them
+    /// leaves the device without a token, and its next login asks for the password.
+    /// </remarks>
+    public async Task<ResumeTokenRecord?> ExchangeTokenAsync(byte[] presentedHash, ResumeTokenRecord replacement, DateTimeOffset now,
+        CancellationToken cancellationToken = default)
+    {
+        var taken = await TakeTokenAsync(presentedHash, cancellationToken).ConfigureAwait(false);
+        if (taken is not null && taken.User == replacement.User && taken.Device == replacement.Device && taken.Expires >= now)
+        {
+            await AddTokenAsync(replacement, cancellationToken).ConfigureAwait(false);
+        }
+
+        return taken;
+    }
+
     /// <summary>
     /// Get, then delete only if still at that revision: two nodes racing for one token cannot both win. A token
     /// written before a revocation of its user or device (same bucket, so revisions order them) is refused.

@@ -36,6 +36,15 @@ public interface IChatStore : IAsyncDisposable
     /// <summary>Removes and returns the token with this hash, or null when there is none. Used once: tokens rotate.</summary>
     Task<ResumeTokenRecord?> TakeTokenAsync(byte[] tokenHash, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// A resume: removes and returns the token with hash <paramref name="presentedHash"/> (null when there is none), and
+    /// stores <paramref name="replacement"/> only if the token taken belongs to the replacement's user and device and
+    /// has not expired at <paramref name="now"/>. One write where the store allows it, so a crash never leaves the
+    /// device with neither token.
+    /// </summary>
+    Task<ResumeTokenRecord?> ExchangeTokenAsync(byte[] presentedHash, ResumeTokenRecord replacement, DateTimeOffset now,
+        CancellationToken cancellationToken = default);
+
     /// <summary>Revokes the tokens of one device, or of every device of the user when <paramref name="device"/> is null.</summary>
     Task RevokeTokensAsync(string user, string? device, CancellationToken cancellationToken = default);
 

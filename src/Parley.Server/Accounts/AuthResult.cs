@@ -2,12 +2,15 @@ using Parley.Protocol;
 
 namespace Parley.Server.Accounts;
 
-/// <summary>The outcome of a login: the user and device on success, else the error to send.</summary>
-internal readonly record struct AuthResult(ErrorCode Error, string User, string Device, string Message)
+/// <summary>
+/// The outcome of a login: the user and device on success, else the error to send. <see cref="Token"/> is the device's
+/// next resume token when the login already stored it (a resume exchanges tokens in one write), else null.
+/// </summary>
+internal readonly record struct AuthResult(ErrorCode Error, string User, string Device, string Message, byte[]? Token = null)
 {
     public bool Succeeded => Error == ErrorCode.None;
 
-    public static AuthResult Ok(string user, string device) => new(ErrorCode.None, user, device, string.Empty);
+    public static AuthResult Ok(string user, string device, byte[]? token = null) => new(ErrorCode.None, user, device, string.Empty, token);
 
     public static AuthResult Fail(ErrorCode error, string message) => new(error, string.Empty, string.Empty, message);
 }

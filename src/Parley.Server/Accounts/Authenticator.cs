@@ -96,8 +96,12 @@ internal sealed class Authenticator(IChatStore store, PasswordHasher hasher, Log
             return Throttled(retryAfter);
         }
 
-        var record = await store.TakeTokenAsync(ResumeTokens.HashToken(frame.Token), cancellationToken).ConfigureAwait(false);
-        if (record is null || record.User != user || record.Device != frame.Device || record.Expires < options.Time.GetUtcNow())
+        // The presented token is taken and the next one stored in one write; the store keeps the next one only if the
+        // taken token is this device's and still valid, the same test as below.
+        var now = options.Time.GetUtcNow();
+        var (next, nextRecord) = NewToken(user, frame.Device, now);
+        var record = await store.ExchangeTokenAsync(ResumeTokens.HashToken(frame.Token), nextRecord, now, cancellationToken).ConfigureAwait(false);
+        if (record is null || record.User != user || record.Device != frame.Device || record.Expires < now)
         {
             throttle.RecordFailure(address, user);
             metrics.LoginFailures.Add(1);
@@ -105,7 +109,7 @@ internal sealed class Authenticator(IChatStore store, PasswordHasher hasher, Log
         }
 
         throttle.RecordSuccess(address, user);
-        return AuthResult.Ok(user, frame.Device);
+        return AuthResult.Ok(user, frame.Device, next);
     }
 
     /// <summary>Checks the current password like a login, stores the new one's hash and revokes every token of the user.</summary>
@@ -182,10 +186,16 @@ internal sealed class Authenticator(IChatStore store, PasswordHasher hasher, Log
     /// <summary>Makes the next resume token of a device; only its hash is stored.</summary>
     public async Task<byte[]> IssueTokenAsync(string user, string device, CancellationToken cancellationToken)
     {
-        var token = ResumeTokens.NewToken();
-        var expires = options.Time.GetUtcNow() + options.ResumeTokenLifetime;
-        await store.AddTokenAsync(new ResumeTokenRecord(ResumeTokens.HashToken(token), user, device, expires), cancellationToken).ConfigureAwait(false);
+        var (token, record) = NewToken(user, device, options.Time.GetUtcNow());
+        await store.AddTokenAsync(record, cancellationToken).ConfigureAwait(false);
         return token;
+    }
+
+    /// <summary>A new token for the device (given to the client) and the record of its hash (kept by the store).</summary>
+    private (byte[] Token, ResumeTokenRecord Record) NewToken(string user, string device, DateTimeOffset now)
+    {
+        var token = ResumeTokens.NewToken();
+        return (token, new ResumeTokenRecord(ResumeTokens.HashToken(token), user, device, now + options.ResumeTokenLifetime));
     }
 
     private static AuthResult Throttled(TimeSpan retryAfter) =>

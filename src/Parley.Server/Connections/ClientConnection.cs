@@ -444,7 +444,7 @@ internal sealed class ClientConnection
 
         Volatile.Write(ref _session, session);
         _services.Limiter.Authenticated(_address);
-        var token = await _services.Authenticator.IssueTokenAsync(result.User, result.Device, _lifetime.Token).ConfigureAwait(false);
+        var token = result.Token ?? await _services.Authenticator.IssueTokenAsync(result.User, result.Device, _lifetime.Token).ConfigureAwait(false);
         var head = await _services.Store.GetHeadAsync(result.User, _lifetime.Token).ConfigureAwait(false);
         Log.LoggedIn(_services.Logger, result.User, result.Device, Id);
         Send(new AuthOkFrame(result.User, result.Device, token, head));

@@ -194,6 +194,26 @@ public sealed class NatsStoreTests(NatsFixture nats) : IClassFixture<NatsFixture
     }
 
     [Fact]
+    public async Task ExchangeToken_ReplacementStoredOnlyForTheTokensOwnDevice()
+    {
+        await using var store = await OpenWithUsersAsync(null, "alice");
+        var now = DateTimeOffset.UtcNow;
+        byte[] Hash(int i) => [.. Enumerable.Repeat((byte)i, 32)];
+        await store.AddTokenAsync(new ResumeTokenRecord(Hash(1), "alice", "phone", now.AddDays(1)));
+        await store.AddTokenAsync(new ResumeTokenRecord(Hash(2), "alice", "phone", now.AddDays(1)));
+
+        var taken = await store.ExchangeTokenAsync(Hash(1), new ResumeTokenRecord(Hash(3), "alice", "phone", now.AddDays(2)), now);
+        var refused = await store.ExchangeTokenAsync(Hash(2), new ResumeTokenRecord(Hash(4), "alice", "laptop", now.AddDays(2)), now);
+
+        Assert.Equal(("alice", "phone"), (taken!.User, taken.Device));
+        Assert.NotNull(refused);
+        Assert.Null(await store.TakeTokenAsync(Hash(1)));
+        Assert.Null(await store.TakeTokenAsync(Hash(2)));
+        Assert.NotNull(await store.TakeTokenAsync(Hash(3)));
+        Assert.Null(await store.TakeTokenAsync(Hash(4)));
+    }
+
+    [Fact]
     public async Task History_NewestBeforeASequence_OldestFirst_FilteredByPeer()
     {
         await using var store = await OpenWithUsersAsync(null, "alice", "bob", "carol");

@@ -4,7 +4,10 @@ using Parley.Storage;
 
 namespace Parley.Server.Tests.Storage;
 
-/// <summary>security.md 19 at the store: token hashes are used once, and revocation by device or for all devices.</summary>
+/// <summary>
+/// security.md 19 at the store: token hashes are used once, a resume exchanges the token for the next in one write, and
+/// revocation by device or for all devices.
+/// </summary>
 public sealed class SqliteTokenTests
 {
     private static readonly DateTimeOffset Expiry = new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero);
@@ -32,6 +35,51 @@ public sealed class SqliteTokenTests
         await temp.Store.AddTokenAsync(NewToken("alice", "phone"));
 
         Assert.Null(await temp.Store.TakeTokenAsync(RandomNumberGenerator.GetBytes(32)));
+    }
+
+    [Fact]
+    public async Task ExchangeTokenAsync_ValidToken_TakenAndReplacementStored()
+    {
+        await using var temp = new TempStore();
+        var presented = NewToken("alice", "phone");
+        var next = NewToken("alice", "phone");
+        await temp.Store.AddTokenAsync(presented);
+
+        var taken = await temp.Store.ExchangeTokenAsync(presented.Hash, next, Expiry.AddDays(-1));
+
+        Assert.NotNull(taken);
+        Assert.Equal(presented.Hash, taken.Hash);
+        Assert.Null(await temp.Store.TakeTokenAsync(presented.Hash));
+        Assert.NotNull(await temp.Store.TakeTokenAsync(next.Hash));
+    }
+
+    /// <summary>The token is used up either way; the replacement is stored only for the token's own, unexpired device.</summary>
+    [Theory]
+    [InlineData("alice", "laptop", -1)]
+    [InlineData("bob", "phone", -1)]
+    [InlineData("alice", "phone", 1)]
+    public async Task ExchangeTokenAsync_OtherDeviceOrExpired_TakenButNoReplacement(string user, string device, int daysAfterExpiry)
+    {
+        await using var temp = new TempStore();
+        var presented = NewToken("alice", "phone");
+        var next = NewToken(user, device);
+        await temp.Store.AddTokenAsync(presented);
+
+        var taken = await temp.Store.ExchangeTokenAsync(presented.Hash, next, Expiry.AddDays(daysAfterExpiry));
+
+        Assert.Equal(presented.Hash, taken?.Hash);
+        Assert.Null(await temp.Store.TakeTokenAsync(presented.Hash));
+        Assert.Null(await temp.Store.TakeTokenAsync(next.Hash));
+    }
+
+    [Fact]
+    public async Task ExchangeTokenAsync_UnknownToken_NullAndNoReplacement()
+    {
+        await using var temp = new TempStore();
+        var next = NewToken("alice", "phone");
+
+        Assert.Null(await temp.Store.ExchangeTokenAsync(RandomNumberGenerator.GetBytes(32), next, Expiry.AddDays(-1)));
+        Assert.Null(await temp.Store.TakeTokenAsync(next.Hash));
     }
 
     [Fact]
