@@ -18,10 +18,7 @@ internal abstract class BenchClient : IAsyncDisposable
     public const int StampDigits = 20;
 
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    // Both buffers start small and grow with the traffic: W3 opens thousands of clients that each send and read a few
-    // hundred bytes, and 320 KiB allocated (and zeroed) per client made the bench process, on the same cores as the
-    // server, spend more CPU per login than the server did.
-    private readonly ArrayBufferWriter<byte> _out = new(InitialBufferBytes);
+    private readonly ArrayBufferWriter<byte> _out = new(64 * 1024);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _lifetime = new();
     private Socket? _socket;
@@ -29,12 +26,6 @@ internal abstract class BenchClient : IAsyncDisposable
     private long _delivered;
     private long _acknowledged;
     private long _refused;
-
-    /// <summary>What a client's read and write buffers start at.</summary>
-    private const int InitialBufferBytes = 4 * 1024;
-
-    /// <summary>What the read buffer grows to under load (larger only for a frame that does not fit).</summary>
-    private const int ReadBufferBytes = 256 * 1024;
 
     protected BenchClient(string self, string partner)
     {
@@ -201,7 +192,7 @@ internal abstract class BenchClient : IAsyncDisposable
 
     private async Task ReadLoopAsync()
     {
-        var buffer = new byte[InitialBufferBytes];
+        var buffer = new byte[256 * 1024];
         var filled = 0;
         var replies = new ArrayBufferWriter<byte>(1024);
         try
@@ -218,12 +209,6 @@ internal abstract class BenchClient : IAsyncDisposable
                 {
                     Fail("the server closed the connection");
                     return;
-                }
-
-                if (read == buffer.Length - filled && buffer.Length < ReadBufferBytes)
-                {
-                    // The read filled the buffer: more is waiting. Read in larger pieces from now on.
-                    Array.Resize(ref buffer, Math.Min(buffer.Length * 4, ReadBufferBytes));
                 }
 
                 filled += read;
