@@ -93,9 +93,9 @@ public sealed class SqliteChatStore : IChatStore
 
     /// <inheritdoc />
     public Task<bool> CreateUserAsync(string user, string passwordHash, CancellationToken cancellationToken = default) =>
-        Enqueue(new DelegateWriteOp<bool>(connection =>
+        Enqueue(new DelegateWriteOp<bool>(context =>
         {
-            using var insert = connection.CreateCommand();
+            using var insert = context.Connection.CreateCommand();
             insert.CommandText = "INSERT OR IGNORE INTO users(name, password, created) VALUES ($name, $password, $created)";
             insert.Parameters.AddWithValue("$name", user);
             insert.Parameters.AddWithValue("$password", passwordHash);
@@ -115,9 +115,9 @@ public sealed class SqliteChatStore : IChatStore
 
     /// <inheritdoc />
     public Task SetPasswordHashAsync(string user, string passwordHash, CancellationToken cancellationToken = default) =>
-        Enqueue(new DelegateWriteOp<int>(connection =>
+        Enqueue(new DelegateWriteOp<int>(context =>
         {
-            using var update = connection.CreateCommand();
+            using var update = context.Connection.CreateCommand();
             update.CommandText = "UPDATE users SET password = $password WHERE name = $name";
             update.Parameters.AddWithValue("$name", user);
             update.Parameters.AddWithValue("$password", passwordHash);
@@ -126,43 +126,44 @@ public sealed class SqliteChatStore : IChatStore
 
     /// <inheritdoc />
     public Task AddTokenAsync(ResumeTokenRecord token, CancellationToken cancellationToken = default) =>
-        Enqueue(new DelegateWriteOp<int>(connection => AddToken(connection, token)));
+        Enqueue(new DelegateWriteOp<int>(context => AddToken(context.Commands, token)));
 
-    private static int AddToken(SqliteConnection connection, ResumeTokenRecord token)
+    private static int AddToken(CommandCache commands, ResumeTokenRecord token)
     {
-        using var insert = connection.CreateCommand();
-        insert.CommandText = "INSERT OR REPLACE INTO tokens(hash, user, device, expires) VALUES ($hash, $user, $device, $expires)";
-        insert.Parameters.AddWithValue("$hash", token.Hash);
-        insert.Parameters.AddWithValue("$user", token.User);
-        insert.Parameters.AddWithValue("$device", token.Device);
-        insert.Parameters.AddWithValue("$expires", token.Expires.ToUnixTimeMilliseconds());
+        var insert = commands.Get(
+            "INSERT OR REPLACE INTO tokens(hash, user, device, expires) VALUES ($hash, $user, $device, $expires)",
+            "$hash", "$user", "$device", "$expires");
+        insert.Parameters[0].Value = token.Hash;
+        insert.Parameters[1].Value = token.User;
+        insert.Parameters[2].Value = token.Device;
+        insert.Parameters[3].Value = token.Expires.ToUnixTimeMilliseconds();
         return insert.ExecuteNonQuery();
     }
 
     /// <inheritdoc />
     public Task<ResumeTokenRecord?> TakeTokenAsync(byte[] tokenHash, CancellationToken cancellationToken = default) =>
-        Enqueue(new DelegateWriteOp<ResumeTokenRecord?>(connection => TakeToken(connection, tokenHash)));
+        Enqueue(new DelegateWriteOp<ResumeTokenRecord?>(context => TakeToken(context.Commands, tokenHash)));
 
     /// <inheritdoc />
     public Task<ResumeTokenRecord?> ExchangeTokenAsync(byte[] presentedHash, ResumeTokenRecord replacement, DateTimeOffset now,
         CancellationToken cancellationToken = default) =>
         // Both statements in the writer's one transaction: one commit (and fsync) per resume instead of two.
-        Enqueue(new DelegateWriteOp<ResumeTokenRecord?>(connection =>
+        Enqueue(new DelegateWriteOp<ResumeTokenRecord?>(context =>
         {
-            var taken = TakeToken(connection, presentedHash);
+            var taken = TakeToken(context.Commands, presentedHash);
             if (taken is not null && taken.User == replacement.User && taken.Device == replacement.Device && taken.Expires >= now)
             {
-                AddToken(connection, replacement);
+                AddToken(context.Commands, replacement);
             }
 
             return taken;
         }));
 
-    private static ResumeTokenRecord? TakeToken(SqliteConnection connection, byte[] tokenHash)
+    // The token statements are the writer's cached ones: one is run for every login.
+    private static ResumeTokenRecord? TakeToken(CommandCache commands, byte[] tokenHash)
     {
-        using var take = connection.CreateCommand();
-        take.CommandText = "DELETE FROM tokens WHERE hash = $hash RETURNING user, device, expires";
-        take.Parameters.AddWithValue("$hash", tokenHash);
+        var take = commands.Get("DELETE FROM tokens WHERE hash = $hash RETURNING user, device, expires", "$hash");
+        take.Parameters[0].Value = tokenHash;
         using var reader = take.ExecuteReader();
         return reader.Read()
             ? new ResumeTokenRecord(tokenHash, reader.GetString(0), reader.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)))
@@ -171,9 +172,9 @@ public sealed class SqliteChatStore : IChatStore
 
     /// <inheritdoc />
     public Task RevokeTokensAsync(string user, string? device, CancellationToken cancellationToken = default) =>
-        Enqueue(new DelegateWriteOp<int>(connection =>
+        Enqueue(new DelegateWriteOp<int>(context =>
         {
-            using var delete = connection.CreateCommand();
+            using var delete = context.Connection.CreateCommand();
             delete.CommandText = device is null
                 ? "DELETE FROM tokens WHERE user = $user"
                 : "DELETE FROM tokens WHERE user = $user AND device = $device";

@@ -1,5 +1,3 @@
-using Microsoft.Data.Sqlite;
-
 namespace Parley.Storage.Sqlite.Internal;
 
 /// <summary>
@@ -31,7 +29,7 @@ internal abstract class WriteOp<T> : WriteOp
 }
 
 /// <summary>A write expressed as a delegate (the small account and token writes).</summary>
-internal sealed class DelegateWriteOp<T>(Func<SqliteConnection, T> execute) : WriteOp<T>
+internal sealed class DelegateWriteOp<T>(Func<WriterContext, T> execute) : WriteOp<T>
 {
-    public override void Execute(WriterContext context) => SetResult(execute(context.Connection));
+    public override void Execute(WriterContext context) => SetResult(execute(context));
 }
