@@ -7,44 +7,25 @@
 #   PARLEY_DLL=/tmp/a/parley.dll bash bench/ab-login.sh; PARLEY_DLL=/tmp/b/parley.dll bash bench/ab-login.sh; ...
 # Options (environment): PARLEY_DLL, SERVE_ARGS, SERVER_ENV, N (accounts and connections), TEMPLATE (the registered
 # store, default /tmp/parley-ab-login-N; delete it after a change to the store's tables), PERF=1 (perf record of the
-# server during a second W3 on the warm server, report in $TEMPLATE.perf.txt; needs perf).
+# server during a second W3 on the warm server, report in $TEMPLATE.perf.txt; needs perf), CLIENT_TIME=1 (the bench
+# client's own CPU, which shares the two cores with the server).
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PARLEY=${PARLEY_DLL:-$ROOT/src/Parley.Cli/bin/Release/net10.0/parley.dll}
-PB=$ROOT/bench/Parley.PeerBench/bin/Release/net10.0/Parley.PeerBench.dll
 N=${N:-2000}
 TEMPLATE=${TEMPLATE:-/tmp/parley-ab-login-$N}
-[ -f "$PB" ] || dotnet build -c Release "$ROOT/bench/Parley.PeerBench" >/dev/null
-[ -f "$PARLEY" ] || dotnet build -c Release "$ROOT/src/Parley.Cli" >/dev/null
-W=$(mktemp -d /tmp/parley-ab-login.XXXXXX)
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
-trap cleanup EXIT
-
-# start DATA: starts the server on DATA, sets $pid, $port and $fp.
-start() {
-    port=$(dotnet "$PB" free-port)
-    # shellcheck disable=SC2086
-    env ${SERVER_ENV:-} dotnet "$PARLEY" serve ${SERVE_ARGS:-} --data "$1" --listen "127.0.0.1:$port" --log-level Warning \
-        --rate-limit 0 --max-unacknowledged 100000000 --max-connections 20000 --max-connections-per-address 20000 \
-        --max-unauthenticated-per-address 20000 > "$W/out" 2>> "$W/err" &
-    pid=$!
-    for _ in $(seq 300); do grep -q '^key fingerprint' "$W/out" && break; sleep 0.1; done
-    fp=$(sed -n 's/^key fingerprint //p' "$W/out")
-}
-stop() { kill -TERM "$pid"; wait "$pid" || true; pid=; : > "$W/out"; }
+# shellcheck source=bench/ab-common.sh
+source "$(dirname "$0")/ab-common.sh"
 
 if [ ! -f "$TEMPLATE/tokens.tsv" ]; then
     echo "registering $N accounts into $TEMPLATE (once)" >&2
     rm -rf "$TEMPLATE"; mkdir -p "$TEMPLATE"
-    start "$TEMPLATE/data"
+    start_server "$TEMPLATE/data"
     dotnet "$PB" register --system parley --port "$port" --fingerprint "$fp" --tokens "$TEMPLATE/tokens.tsv" --count "$N" \
         --out "$W/r.jsonl" --timeout 900 >/dev/null
-    stop
+    stop_server
 fi
 
 cp -r "$TEMPLATE/data" "$W/data"; cp "$TEMPLATE/tokens.tsv" "$W/tokens.tsv"
-start "$W/data"
+start_server "$W/data"
 w3() {
     ${CLIENT_TIME:+/usr/bin/time -a -o $W/client-time -f %U,%S,%e} dotnet "$PB" w3 --system parley --port "$port" --pid "$pid" --fingerprint "$fp" --tokens "$W/tokens.tsv" --out "$1" \
         --label w3 --connections "$N" --batch 500 --timeout 300 >/dev/null

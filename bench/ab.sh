@@ -8,23 +8,9 @@
 # Options (environment): PARLEY_DLL, SERVE_ARGS (extra `serve` flags), SERVER_ENV (e.g. "DOTNET_TieredPGO=0"),
 # M (W1 messages), STAT=1 (perf stat of the server's system calls during W2; needs perf).
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-PARLEY=${PARLEY_DLL:-$ROOT/src/Parley.Cli/bin/Release/net10.0/parley.dll}
-PB=$ROOT/bench/Parley.PeerBench/bin/Release/net10.0/Parley.PeerBench.dll
-[ -f "$PB" ] || dotnet build -c Release "$ROOT/bench/Parley.PeerBench" >/dev/null
-[ -f "$PARLEY" ] || dotnet build -c Release "$ROOT/src/Parley.Cli" >/dev/null
-W=$(mktemp -d /tmp/parley-ab.XXXXXX)
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$W"; }
-trap cleanup EXIT
-port=$(dotnet "$PB" free-port)
-# shellcheck disable=SC2086
-env ${SERVER_ENV:-} dotnet "$PARLEY" serve ${SERVE_ARGS:-} --data "$W/data" --listen "127.0.0.1:$port" --log-level Warning \
-    --rate-limit 0 --max-unacknowledged 100000000 --max-connections 20000 --max-connections-per-address 20000 \
-    --max-unauthenticated-per-address 20000 > "$W/out" 2>> "$W/err" &
-pid=$!
-for _ in $(seq 300); do grep -q '^key fingerprint' "$W/out" && break; sleep 0.1; done
-fp=$(sed -n 's/^key fingerprint //p' "$W/out")
+# shellcheck source=bench/ab-common.sh
+source "$(dirname "$0")/ab-common.sh"
+start_server "$W/data"
 dotnet "$PB" register --system parley --port "$port" --fingerprint "$fp" --tokens "$W/tokens.tsv" --count 200 --out "$W/r.jsonl" --timeout 600 >/dev/null
 common=(--system parley --port "$port" --pid "$pid" --fingerprint "$fp" --tokens "$W/tokens.tsv")
 threads() {
