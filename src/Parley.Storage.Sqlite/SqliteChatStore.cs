@@ -257,11 +257,15 @@ public sealed class SqliteChatStore : IChatStore
             return head;
         }
 
+        // Not published: nothing was appended to this log since the store opened, and Open merged every staged entry,
+        // so the table's head is the head. It is published here too, or a user nobody writes to would cost a query at
+        // every login. A log only grows, so the larger of this and a head the writer published meanwhile is kept.
         await using var connection = OpenConnection();
         await using var query = connection.CreateCommand();
         query.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM log WHERE owner = $owner";
         query.Parameters.AddWithValue("$owner", owner);
-        return (ulong)(long)(await query.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        var stored = (ulong)(long)(await query.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        return _state.PublishedHeads.AddOrUpdate(owner, static (_, read) => read, static (_, published, read) => Math.Max(published, read), stored);
     }
 
     /// <inheritdoc />

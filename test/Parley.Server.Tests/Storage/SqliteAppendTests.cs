@@ -41,6 +41,30 @@ public sealed class SqliteAppendTests
         Assert.Equal([1UL, 2UL], (await temp.Store.ReadLogAsync("bob", 0, 2)).Select(e => e.Sequence));
     }
 
+    /// <summary>
+    /// A head read from the table (nothing appended since the store opened) is remembered, and a later append still
+    /// moves it: an idle user's logins cost no query, and a remembered head never hides a new message.
+    /// </summary>
+    [Fact]
+    public async Task GetHeadAsync_AfterReopen_ReadFromTableThenMovedByAppends()
+    {
+        await using var temp = new TempStore();
+        await temp.CreateUsersAsync("alice", "bob", "carol");
+        await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "one"));
+        await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "two"));
+        await temp.ReopenAsync();
+
+        Assert.Equal(2UL, await temp.Store.GetHeadAsync("bob"));
+        Assert.Equal(2UL, await temp.Store.GetHeadAsync("bob"));
+        Assert.Equal(0UL, await temp.Store.GetHeadAsync("carol"));
+
+        await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "three"));
+        await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "carol", "hi"));
+
+        Assert.Equal(3UL, await temp.Store.GetHeadAsync("bob"));
+        Assert.Equal(1UL, await temp.Store.GetHeadAsync("carol"));
+    }
+
     [Fact]
     public async Task Committed_SeveralAppends_ReceivesEntriesInCommitOrderBeforeTheWriteCompletes()
     {
