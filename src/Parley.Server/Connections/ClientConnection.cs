@@ -104,6 +104,7 @@ internal sealed class ClientConnection
             if (_session is not null)
             {
                 _services.Registry.Remove(_session);
+                _session.Stop();
             }
 
             _outbound.Writer.TryComplete();

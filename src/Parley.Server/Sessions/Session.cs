@@ -87,6 +87,13 @@ internal sealed class Session
         await _store.SaveCursorAsync(User, Device, start, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The connection is closing: the delivery loop ends at its next wait. Completing its wake-up channel ends it
+    /// without the OperationCanceledException that the connection's cancellation would otherwise throw in it, one
+    /// for every disconnect.
+    /// </summary>
+    public void Stop() => _wake.Writer.TryComplete();
+
     /// <summary>Handles ACK: the device has everything up to <paramref name="upTo"/>.</summary>
     public void Acknowledge(ulong upTo)
     {
