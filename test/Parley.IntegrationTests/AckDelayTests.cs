@@ -28,7 +28,7 @@ public sealed class AckDelayTests : IDisposable
         var sent = await alice.SendAsync(MessageId.NewTimeOrdered(), "bob", "one and then silence").WaitAsync(Parley.Timeout);
         await shown.Task.WaitAsync(Parley.Timeout);
 
-        var receipt = await NextReceiptAsync(alice);
+        var receipt = await LibraryClient.NextEventAsync<ReceiptEvent>(alice);
         Assert.Equal(("bob", sent.Sequence), (receipt.Peer, receipt.UpTo));
         await StopAsync(stop, receiving);
     }
@@ -65,26 +65,12 @@ public sealed class AckDelayTests : IDisposable
         }
 
         await allShown.Task.WaitAsync(Parley.Timeout);
-        var receipt = await NextReceiptAsync(alice);
+        var receipt = await LibraryClient.NextEventAsync<ReceiptEvent>(alice);
         Assert.Equal(last, receipt.UpTo); // the first receipt already covers all five: no ACK went out per message
         await StopAsync(stop, receiving);
     }
 
     public void Dispose() => _dir.Dispose();
-
-    private static async Task<ReceiptEvent> NextReceiptAsync(ParleyConnection connection)
-    {
-        using var deadline = new CancellationTokenSource(Parley.Timeout);
-        await foreach (var serverEvent in connection.Events.ReadAllAsync(deadline.Token))
-        {
-            if (serverEvent is ReceiptEvent receipt)
-            {
-                return receipt;
-            }
-        }
-
-        throw new InvalidOperationException("the connection closed before a receipt came");
-    }
 
     private static async Task StopAsync(CancellationTokenSource stop, Task receiving)
     {

@@ -23,6 +23,30 @@ public static class LibraryClient
         return connection;
     }
 
+    /// <summary>
+    /// The next event of type <typeparamref name="T"/> (that <paramref name="match"/> accepts, if given), skipping
+    /// others, within <see cref="Parley.Timeout"/>. A close of the connection first fails at once, with its reason.
+    /// </summary>
+    public static async Task<T> NextEventAsync<T>(ParleyConnection connection, Func<T, bool>? match = null)
+        where T : ServerEvent
+    {
+        using var deadline = new CancellationTokenSource(Parley.Timeout);
+        await foreach (var serverEvent in connection.Events.ReadAllAsync(deadline.Token))
+        {
+            if (serverEvent is T wanted && (match is null || match(wanted)))
+            {
+                return wanted;
+            }
+
+            if (serverEvent is ClosedEvent closed)
+            {
+                throw new IOException($"closed while waiting for {typeof(T).Name}: " + closed.Error?.Message, closed.Exception);
+            }
+        }
+
+        throw new IOException($"events ended before {typeof(T).Name}");
+    }
+
     /// <summary>SYNC from <paramref name="after"/> and collect every message until SYNCED.</summary>
     public static async Task<List<Protocol.Frames.DeliverFrame>> CatchUpAsync(ParleyConnection connection, ulong after = 0)
     {

@@ -99,22 +99,6 @@ public sealed class ClusterEndToEndTests(NatsFixture nats) : IClassFixture<NatsF
         Assert.Contains("alice -> bob: via the other node", listen.Stdout, StringComparison.Ordinal);
     }
 
-    private static async Task<DeliverFrame> NextMessageAsync(ParleyConnection connection)
-    {
-        using var deadline = new CancellationTokenSource(Parley.Timeout);
-        await foreach (var serverEvent in connection.Events.ReadAllAsync(deadline.Token))
-        {
-            if (serverEvent is MessageEvent message)
-            {
-                return message.Message;
-            }
-
-            if (serverEvent is ClosedEvent closed)
-            {
-                throw new IOException("closed: " + closed.Error?.Message, closed.Exception);
-            }
-        }
-
-        throw new IOException("events ended");
-    }
+    private static async Task<DeliverFrame> NextMessageAsync(ParleyConnection connection) =>
+        (await LibraryClient.NextEventAsync<MessageEvent>(connection)).Message;
 }

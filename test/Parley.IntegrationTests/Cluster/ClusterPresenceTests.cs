@@ -11,30 +11,16 @@ public sealed class ClusterPresenceTests(NatsFixture nats) : IClassFixture<NatsF
         await using var cluster = await ClusterNodes.StartAsync(nats.Server.Url, 2);
         await using var alice = await cluster.LoginAsync("alice", "a1", register: true, 0);
         await alice.WatchAsync(["bob"]);
-        Assert.Equal(new PresenceEvent("bob", false), await NextPresenceAsync(alice));
+        Assert.Equal(new PresenceEvent("bob", false), await LibraryClient.NextEventAsync<PresenceEvent>(alice));
         var bob = await cluster.LoginAsync("bob", "b1", register: true, 1);
 
-        Assert.Equal(new PresenceEvent("bob", true), await NextPresenceAsync(alice));
+        Assert.Equal(new PresenceEvent("bob", true), await LibraryClient.NextEventAsync<PresenceEvent>(alice));
         var who = await WaitForWhoAsync(bob, "alice");
         Assert.Contains(who, u => u.User == "alice" && u.Devices == 1);
         Assert.Contains(who, u => u.User == "bob");
 
         await bob.DisposeAsync();
-        Assert.Equal(new PresenceEvent("bob", false), await NextPresenceAsync(alice));
-    }
-
-    private static async Task<PresenceEvent> NextPresenceAsync(ParleyConnection connection)
-    {
-        using var deadline = new CancellationTokenSource(Parley.Timeout);
-        await foreach (var serverEvent in connection.Events.ReadAllAsync(deadline.Token))
-        {
-            if (serverEvent is PresenceEvent presence)
-            {
-                return presence;
-            }
-        }
-
-        throw new IOException("events ended");
+        Assert.Equal(new PresenceEvent("bob", false), await LibraryClient.NextEventAsync<PresenceEvent>(alice));
     }
 
     /// <summary>Presence reaches the other node within a heartbeat; poll WHO until it shows, within a deadline.</summary>

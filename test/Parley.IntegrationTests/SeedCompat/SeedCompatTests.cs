@@ -23,7 +23,7 @@ public sealed class SeedCompatTests : IDisposable
 
         await using var bob = await SeedClientProcess.StartAsync(server.SeedCompatPort, "bob", "alice", _dir.Sub("bob-client"));
         await bob.WriteLineAsync("hello alice, from the old client");
-        var received = await NextMessageAsync(aliceLive, m => m.Message.Text == "hello alice, from the old client");
+        var received = await LibraryClient.NextEventAsync<MessageEvent>(aliceLive, m => m.Message.Text == "hello alice, from the old client");
         Assert.Equal("~bob", received.Message.From); // marked as a guest to the one who talks with them
         Assert.Contains(await aliceLive.WhoAsync(), u => u.User == "~bob");
 
@@ -92,7 +92,7 @@ public sealed class SeedCompatTests : IDisposable
         await using var dave = await SeedClientProcess.StartAsync(server.SeedCompatPort, "dave", "alice", work);
         await dave.WriteLineAsync("@trans:notes.txt");
         await dave.WaitForAsync("++Done.");
-        var offer = await NextMessageAsync(aliceLive, m => m.File is not null);
+        var offer = await LibraryClient.NextEventAsync<MessageEvent>(aliceLive, m => m.File is not null);
         Assert.Equal("~dave", offer.Message.From);
         Assert.Equal("notes.txt", offer.File!.Name);
         Assert.Equal((ulong)Encoding.UTF8.GetByteCount(content), offer.File.Size);
@@ -172,8 +172,8 @@ public sealed class SeedCompatTests : IDisposable
 
         // The name joined with two frames in one write (as a piped stdin makes the old client do).
         await socket.SendAsync(Encoding.ASCII.GetBytes("gina" + Frame("gina", "alice", "one") + Frame("gina", "alice", "two")));
-        Assert.Equal("one", (await NextMessageAsync(aliceLive, m => m.Message.From == "~gina")).Message.Text);
-        Assert.Equal("two", (await NextMessageAsync(aliceLive, m => m.Message.From == "~gina")).Message.Text);
+        Assert.Equal("one", (await LibraryClient.NextEventAsync<MessageEvent>(aliceLive, m => m.Message.From == "~gina")).Message.Text);
+        Assert.Equal("two", (await LibraryClient.NextEventAsync<MessageEvent>(aliceLive, m => m.Message.From == "~gina")).Message.Text);
 
         // One frame, one byte per write.
         foreach (var b in Encoding.ASCII.GetBytes(Frame("gina", "alice", "three, byte by byte")))
@@ -181,12 +181,12 @@ public sealed class SeedCompatTests : IDisposable
             await socket.SendAsync(new[] { b });
         }
 
-        Assert.Equal("three, byte by byte", (await NextMessageAsync(aliceLive, m => m.Message.From == "~gina")).Message.Text);
+        Assert.Equal("three, byte by byte", (await LibraryClient.NextEventAsync<MessageEvent>(aliceLive, m => m.Message.From == "~gina")).Message.Text);
 
         // An oversized frame, bad base64, a spoofed sender: each refused with a notice; the frames around them arrive.
         var huge = Frame("gina", "alice", new string('x', 200 * 1024));
         await socket.SendAsync(Encoding.ASCII.GetBytes(huge + "gina|alice|1:2:3|!!not base64!!||" + "mallory|alice|1:2:3|aGk=||" + Frame("gina", "alice", "four")));
-        Assert.Equal("four", (await NextMessageAsync(aliceLive, m => m.Message.From == "~gina")).Message.Text);
+        Assert.Equal("four", (await LibraryClient.NextEventAsync<MessageEvent>(aliceLive, m => m.Message.From == "~gina")).Message.Text);
         Assert.Contains("a frame is at most", await replies.NextAsync("SEVER"), StringComparison.Ordinal);
         Assert.Contains("not valid base64", await replies.NextAsync("SEVER"), StringComparison.Ordinal);
         Assert.Contains("you are gina", await replies.NextAsync("SEVER"), StringComparison.Ordinal);
@@ -245,25 +245,6 @@ public sealed class SeedCompatTests : IDisposable
         var home = _dir.Sub(user);
         await Accounts.RegisterAsync(server, home, user);
         return home;
-    }
-
-    private static async Task<MessageEvent> NextMessageAsync(ParleyConnection connection, Func<MessageEvent, bool> match)
-    {
-        using var deadline = new CancellationTokenSource(Parley.Timeout);
-        await foreach (var serverEvent in connection.Events.ReadAllAsync(deadline.Token))
-        {
-            if (serverEvent is MessageEvent message && match(message))
-            {
-                return message;
-            }
-
-            if (serverEvent is ClosedEvent closed)
-            {
-                throw new IOException("connection closed: " + closed.Error?.Message, closed.Exception);
-            }
-        }
-
-        throw new IOException("events ended");
     }
 
     /// <summary>Waits (on the server's own log, not a sleep) until a line appears <paramref name="occurrences"/> times.</summary>
