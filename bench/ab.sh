@@ -44,7 +44,15 @@ if [ "${STAT:-0}" = 1 ]; then
     perf stat -e syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom,syscalls:sys_enter_sched_yield,syscalls:sys_enter_pwrite64,context-switches \
         -p "$pid" -o "$W/stat.txt" & spid=$!
 fi
+if [ "${PERF:-0}" = 1 ]; then
+    perf record -F 999 -g -p "$pid" -o "$W/perf.data" 2>/dev/null & perf_pid=$!
+fi
 dotnet "$PB" w2 "${common[@]}" --pairs 100 --interval-ms 10 --duration 10 --prefix l --timeout 120 \
     | summary "f\"W2: {d['sent']} of 200,000 carried, p50 {d['p50_ms']:.0f} ms, p99 {d['p99_ms']:.0f} ms, {d['server_cpu_us_per_msg']:.1f} us of server CPU a message\""
 threads > "$W/th1"; report
 if [ "${STAT:-0}" = 1 ]; then kill -INT "$spid"; wait "$spid" || true; grep -E 'syscalls|context' "$W/stat.txt"; fi
+if [ "${PERF:-0}" = 1 ]; then
+    kill -INT "$perf_pid"; wait "$perf_pid" || true
+    cp "$W/perf.data" "${PERF_OUT:-/tmp/parley-ab-w2.perf.data}"
+    echo "perf data of the server during W2: ${PERF_OUT:-/tmp/parley-ab-w2.perf.data}"
+fi

@@ -46,7 +46,10 @@ public sealed class SqliteChatStore : IChatStore
             // A negative cache_size is in KiB.
             // The checkpoints run on their own thread (Checkpointer); the writer's automatic one, at 16 times SQLite's
             // default, only stops the WAL growing should that thread fall far behind.
-            cache.CommandText = $"PRAGMA cache_size=-{Math.Max(1, options.WriterCacheBytes / 1024)}; PRAGMA wal_autocheckpoint=16000";
+            // temp_store=MEMORY: a merge is one INSERT … SELECT of thousands of rows, and SQLite journals every page such a
+            // statement changes (so it could undo the statement alone) in a temporary file: 1,700 page writes a merge,
+            // 40 % of the writer's pwrite calls in W2 (docs/performance.md, session 7). In memory that journal is a copy.
+            cache.CommandText = $"PRAGMA cache_size=-{Math.Max(1, options.WriterCacheBytes / 1024)}; PRAGMA wal_autocheckpoint=16000; PRAGMA temp_store=MEMORY";
             cache.ExecuteNonQuery();
         }
 
