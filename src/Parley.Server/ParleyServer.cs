@@ -255,6 +255,11 @@ public sealed class ParleyServer : IAsyncDisposable
             return;
         }
 
+        if (_options.ReleaseIdleTlsBuffers)
+        {
+            TlsIdleBuffers.TryEnable(tls);
+        }
+
         var connection = new ClientConnection(_services, tls, address);
         var run = RunTrackedAsync(connection);
         _connections[connection.Id] = (connection, run);

@@ -20,6 +20,12 @@ public sealed record ServerOptions
     /// <summary>A connection must finish TLS within this time (security.md 2).</summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Whether OpenSSL frees each connection's TLS record buffers while they are empty (<see cref="Parley.Security.TlsIdleBuffers"/>):
+    /// about 34 KiB less per idle connection, for a buffer allocation per TLS read and write that has data.
+    /// </summary>
+    public bool ReleaseIdleTlsBuffers { get; init; } = true;
+
     /// <summary>A connection must log in within this time of connecting (security.md 9).</summary>
     public TimeSpan LoginTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
