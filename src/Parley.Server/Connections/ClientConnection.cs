@@ -31,7 +31,8 @@ internal sealed class ClientConnection
     private readonly SemaphoreSlim _deliveryCredits;
     private readonly SemaphoreSlim _inFlightSends;
     private readonly InboundRateLimiter _rateLimiter;
-    private readonly Files.FileTransfers? _files;
+    // Created at the first file frame: most connections never transfer a file, and an idle one should cost little.
+    private Files.FileTransfers? _files;
 
     /// <summary>
     /// The decoder lets text run to the frame limit, so that an over-long message is refused by
@@ -39,6 +40,7 @@ internal sealed class ClientConnection
     /// </summary>
     private readonly ProtocolLimits _decodeLimits;
     private ITimer? _idleTimer;
+    private ITimer? _loginTimer; // disposed at login: a logged-in connection should not keep it
     private Session? _session;
     private bool _welcomed;
     private int _authFailures;
@@ -53,7 +55,6 @@ internal sealed class ClientConnection
         _deliveryCredits = new SemaphoreSlim(services.Options.MaxQueuedDeliveriesPerConnection);
         _inFlightSends = new SemaphoreSlim(services.Options.MaxInFlightSendsPerConnection);
         _rateLimiter = new InboundRateLimiter(services.Options);
-        _files = services.Blobs is null ? null : new Files.FileTransfers(this, services, services.Blobs);
         _decodeLimits = services.Options.Limits with { MaxTextBytes = services.Options.Limits.MaxFrameLength };
         Id = Interlocked.Increment(ref s_nextId);
     }
@@ -71,7 +72,7 @@ internal sealed class ClientConnection
         var reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true, useZeroByteReads: true));
         var writer = PipeWriter.Create(_stream, new StreamPipeWriterOptions(leaveOpen: true));
         var writeLoop = WriteLoopAsync(writer);
-        using var loginTimer = Options.Time.CreateTimer(
+        _loginTimer = Options.Time.CreateTimer(
             _ => { if (Volatile.Read(ref _session) is null) { Abort(ErrorCode.Timeout, "login took too long"); } },
             null, Options.LoginTimeout, Timeout.InfiniteTimeSpan);
         _idleTimer = Options.Time.CreateTimer(_ => Abort(ErrorCode.Timeout, "idle for too long"), null, Options.IdleTimeout, Timeout.InfiniteTimeSpan);
@@ -99,6 +100,7 @@ internal sealed class ClientConnection
         finally
         {
             await _idleTimer.DisposeAsync().ConfigureAwait(false);
+            _loginTimer?.Dispose();
             await _rateLimiter.DisposeAsync().ConfigureAwait(false);
             _files?.Dispose();
             if (_session is not null)
@@ -260,7 +262,7 @@ internal sealed class ClientConnection
                     }
                     else if (frame is FileChunkFrame)
                     {
-                        _files?.ChunkWritten();
+                        Volatile.Read(ref _files)?.ChunkWritten();
                     }
 
                     if (writer.UnflushedBytes >= FlushThreshold)
@@ -398,8 +400,18 @@ internal sealed class ClientConnection
         return ValueTask.CompletedTask;
     }
 
-    private Files.FileTransfers Files(Frame frame) =>
-        _files ?? throw new ProtocolException(ErrorCode.ProtocolError, $"{frame.Type}: file transfer is not enabled on this server");
+    /// <summary>Called on the read loop only; the write loop reaches <see cref="_files"/> only for chunks it started.</summary>
+    private Files.FileTransfers Files(Frame frame)
+    {
+        if (_files is null)
+        {
+            var blobs = _services.Blobs ??
+                throw new ProtocolException(ErrorCode.ProtocolError, $"{frame.Type}: file transfer is not enabled on this server");
+            Volatile.Write(ref _files, new Files.FileTransfers(this, _services, blobs));
+        }
+
+        return _files;
+    }
 
     private ValueTask Reply(Frame frame)
     {
@@ -444,6 +456,8 @@ internal sealed class ClientConnection
         }
 
         Volatile.Write(ref _session, session);
+        _loginTimer?.Dispose();
+        _loginTimer = null;
         _services.Limiter.Authenticated(_address);
         var token = result.Token ?? await _services.Authenticator.IssueTokenAsync(result.User, result.Device, _lifetime.Token).ConfigureAwait(false);
         var head = await _services.Store.GetHeadAsync(result.User, _lifetime.Token).ConfigureAwait(false);

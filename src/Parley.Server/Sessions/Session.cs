@@ -21,7 +21,7 @@ internal sealed class Session
     private const int ReadBatch = 256;
 
     private readonly IChatStore _store;
-    private readonly ConcurrentQueue<LogEntry> _stash = new();
+    private ConcurrentQueue<LogEntry>? _stash; // created at the first entry: an idle session should cost little
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private int _stashed;
     private ulong _knownHead;
@@ -55,7 +55,7 @@ internal sealed class Session
     {
         if (Interlocked.Increment(ref _stashed) <= MaxStashed)
         {
-            _stash.Enqueue(entry);
+            LazyInitializer.EnsureInitialized(ref _stash).Enqueue(entry);
         }
         else
         {
@@ -169,15 +169,21 @@ internal sealed class Session
 
     private LogEntry? TakeStashed(ulong sequence)
     {
-        while (_stash.TryPeek(out var entry) && entry.Sequence < sequence)
+        var stash = Volatile.Read(ref _stash);
+        if (stash is null)
         {
-            if (_stash.TryDequeue(out _))
+            return null;
+        }
+
+        while (stash.TryPeek(out var entry) && entry.Sequence < sequence)
+        {
+            if (stash.TryDequeue(out _))
             {
                 Interlocked.Decrement(ref _stashed);
             }
         }
 
-        if (_stash.TryPeek(out var head) && head.Sequence == sequence && _stash.TryDequeue(out var taken))
+        if (stash.TryPeek(out var head) && head.Sequence == sequence && stash.TryDequeue(out var taken))
         {
             Interlocked.Decrement(ref _stashed);
             return taken;
