@@ -109,7 +109,23 @@ internal sealed class Authenticator(IChatStore store, PasswordHasher hasher, Log
         }
 
         throttle.RecordSuccess(address, user);
-        return AuthResult.Ok(user, frame.Device, next);
+        return AuthResult.Ok(user, frame.Device, next, record);
+    }
+
+    /// <summary>
+    /// Undoes a successful resume that the session registry then refused (too many devices online): removes the next
+    /// token, never sent, and stores the spent one again with its old expiry. Two writes: a crash between them leaves
+    /// the device with no token, and it logs in with its password, as after any lost token.
+    /// </summary>
+    public async Task UndoResumeAsync(AuthResult result, CancellationToken cancellationToken)
+    {
+        if (result.Token is not { } next || result.Spent is not { } spent)
+        {
+            return;
+        }
+
+        await store.TakeTokenAsync(ResumeTokens.HashToken(next), cancellationToken).ConfigureAwait(false);
+        await store.AddTokenAsync(spent, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Checks the current password like a login, stores the new one's hash and revokes every token of the user.</summary>

@@ -92,4 +92,31 @@ public sealed class MultiDeviceTests
         Assert.Equal(ErrorCode.TooManySessions, error.Code);
         await third.ClosedAsync();
     }
+
+    [Trait("Security", "18")]
+    [Trait("Security", "19")]
+    [Fact]
+    public async Task Resume_DeviceBeyondMaxDevicesPerUser_RefusedAndItsTokenStillResumesOnceAnotherLeaves()
+    {
+        await using var server = await TestServer.StartAsync(new ServerOptions { MaxDevicesPerUser = 2 });
+        var bob = UniqueNames.Next("bob");
+        var (tablet, registered) = await server.RegisterAsync(bob, "tablet");
+        await tablet.DisposeAsync();
+        await server.WaitForServerConnectionsAsync();
+        var (phone, _) = await server.LoginAsync(bob, "phone");
+        var (laptop, _) = await server.LoginAsync(bob, "laptop");
+
+        var refused = await server.ConnectAsync();
+        var error = await Assert.ThrowsAsync<Parley.Client.ParleyErrorException>(() => refused.ResumeAsync(bob, registered.Token, "tablet"));
+        await refused.ClosedAsync();
+        await phone.DisposeAsync();
+        await laptop.DisposeAsync();
+        await server.WaitForServerConnectionsAsync();
+        var again = await server.ConnectAsync();
+        var resumed = await again.ResumeAsync(bob, registered.Token, "tablet").WaitAsync(Events.Timeout);
+
+        Assert.Equal(ErrorCode.TooManySessions, error.Code);
+        Assert.Equal((bob, "tablet"), (resumed.User, resumed.Device));
+        Assert.NotEqual(registered.Token, resumed.Token);
+    }
 }
