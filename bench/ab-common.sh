@@ -26,3 +26,19 @@ start_server() {
 
 # stop_server: SIGTERM (a clean shutdown, which merges the staged log) and wait.
 stop_server() { kill -TERM "$pid"; wait "$pid" || true; pid=; : > "$W/out"; }
+
+# start_from_template N TEMPLATE: registers N accounts (Argon2id, slow) into the store TEMPLATE once, then copies it
+# into $W and starts `parley serve` on the copy, with the accounts' tokens in $W/tokens.tsv. Used by ab-login.sh and
+# idle-memory.sh; delete TEMPLATE after a change to the store's tables.
+start_from_template() {
+    if [ ! -f "$2/tokens.tsv" ]; then
+        echo "registering $1 accounts into $2 (once)" >&2
+        rm -rf "$2"; mkdir -p "$2"
+        start_server "$2/data"
+        dotnet "$PB" register --system parley --port "$port" --fingerprint "$fp" --tokens "$2/tokens.tsv" --count "$1" \
+            --out "$W/r.jsonl" --timeout 900 >/dev/null
+        stop_server
+    fi
+    cp -r "$2/data" "$W/data"; cp "$2/tokens.tsv" "$W/tokens.tsv"
+    start_server "$W/data"
+}

@@ -15,17 +15,7 @@ TEMPLATE=${TEMPLATE:-/tmp/parley-ab-login-$N}
 # shellcheck source=bench/ab-common.sh
 source "$(dirname "$0")/ab-common.sh"
 
-if [ ! -f "$TEMPLATE/tokens.tsv" ]; then
-    echo "registering $N accounts into $TEMPLATE (once)" >&2
-    rm -rf "$TEMPLATE"; mkdir -p "$TEMPLATE"
-    start_server "$TEMPLATE/data"
-    dotnet "$PB" register --system parley --port "$port" --fingerprint "$fp" --tokens "$TEMPLATE/tokens.tsv" --count "$N" \
-        --out "$W/r.jsonl" --timeout 900 >/dev/null
-    stop_server
-fi
-
-cp -r "$TEMPLATE/data" "$W/data"; cp "$TEMPLATE/tokens.tsv" "$W/tokens.tsv"
-start_server "$W/data"
+start_from_template "$N" "$TEMPLATE"
 w3() {
     ${CLIENT_TIME:+/usr/bin/time -a -o $W/client-time -f %U,%S,%e} dotnet "$PB" w3 --system parley --port "$port" --pid "$pid" --fingerprint "$fp" --tokens "$W/tokens.tsv" --out "$1" \
         --label w3 --connections "$N" --batch 500 --timeout 300 >/dev/null
