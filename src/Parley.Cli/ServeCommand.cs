@@ -120,7 +120,7 @@ internal static class ServeCommand
 
         var keepTlsBuffers = new Option<bool>("--keep-tls-buffers")
         {
-            Description = "Keep each connection's OpenSSL record buffers (about 34 KiB) while it is idle, instead of freeing them",
+            Description = "Keep each connection's OpenSSL record buffers while it is idle, instead of freeing them (about 14 KiB more per idle connection)",
         };
         var files = new Option<string?>("--files")
         {

@@ -22,7 +22,8 @@ public sealed record ServerOptions
 
     /// <summary>
     /// Whether OpenSSL frees each connection's TLS record buffers while they are empty (<see cref="Parley.Security.TlsIdleBuffers"/>):
-    /// about 34 KiB less per idle connection, for a buffer allocation per TLS read and write that has data.
+    /// W3 measured 37.5 → 23.6 KiB of server memory per idle connection (with smaller changes), for a buffer allocation
+    /// per TLS read and write that has data, which cost no CPU measurable in W1.
     /// </summary>
     public bool ReleaseIdleTlsBuffers { get; init; } = true;
 

@@ -48,7 +48,8 @@ public sealed class SqliteChatStore : IChatStore
             // default, only stops the WAL growing should that thread fall far behind.
             // temp_store=MEMORY: a merge is one INSERT … SELECT of thousands of rows, and SQLite journals every page such a
             // statement changes (so it could undo the statement alone) in a temporary file: 1,700 page writes a merge,
-            // 40 % of the writer's pwrite calls in W2 (docs/performance.md, session 7). In memory that journal is a copy.
+            // 40 % of the writer's pwrite calls in W2 (docs/performance.md, session 7). In memory that journal is a copy (about 7 MB
+            // while a merge runs).
             cache.CommandText = $"PRAGMA cache_size=-{Math.Max(1, options.WriterCacheBytes / 1024)}; PRAGMA wal_autocheckpoint=16000; PRAGMA temp_store=MEMORY";
             cache.ExecuteNonQuery();
         }
