@@ -16,6 +16,11 @@ namespace Parley.Security;
 /// unexpected (another platform, another runtime's field layout, no libssl or two of them loaded) makes
 /// <see cref="TryEnable"/> return false and change nothing: the connection then simply keeps its buffers.
 /// </para>
+/// <para>
+/// Safe with a read loop and a write loop on one stream: on Linux <see cref="SslStream"/> takes one lock around every
+/// handshake, encrypt and decrypt call into OpenSSL (an <c>SSL</c> object may not be read and written at once), so
+/// the buffers OpenSSL frees and takes again are never touched by two threads at the same time.
+/// </para>
 /// </summary>
 public static class TlsIdleBuffers
 {
