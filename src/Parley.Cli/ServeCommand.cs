@@ -43,8 +43,13 @@ internal static class ServeCommand
 
         var stagedEntries = new Option<int>("--staged-entries")
         {
-            Description = "Log entries the SQLite store stages in append order (and keeps in memory) before merging them into its index in one sorted pass",
+            Description = "Log entries one partition of the SQLite store's staged log holds in append order (and in memory) before they are merged into its index in one sorted pass",
             DefaultValueFactory = _ => new SqliteStoreOptions("").StagedEntries,
+        };
+        var stagedPartitions = new Option<int>("--staged-partitions")
+        {
+            Description = "Partitions of the SQLite store's staged log, by user, each merged alone (1: one staged log)",
+            DefaultValueFactory = _ => new SqliteStoreOptions("").StagedPartitions,
         };
         var writerCache = new Option<int>("--writer-cache-mib")
         {
@@ -144,14 +149,15 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Run the server (TLS, embedded SQLite store, or a cluster node with --nats). Ctrl+C or SIGTERM stops it cleanly.")
         {
-            data, listen, noRegistration, logLevel, maxDevices, maxWatched, maxUnread, stagedEntries, writerCache, rateLimit, rateBurst, maxFile, fileQuota, fileRetention,
+            data, listen, noRegistration, logLevel, maxDevices, maxWatched, maxUnread, stagedEntries, stagedPartitions, writerCache, rateLimit, rateBurst, maxFile, fileQuota, fileRetention,
             maxConnections, maxPerAddress, maxUnauthenticated, seedCompat, heartbeat, missed, loadLog,
             nats, natsReplicas, natsNamespace, files, keepTlsBuffers,
         };
         command.SetAction((parse, _) => ErrorReporter.RunAsync(() => RunAsync(
             parse.GetValue(data)!, parse.GetValue(listen)!, !parse.GetValue(noRegistration), parse.GetValue(logLevel),
             parse.GetValue(maxDevices), parse.GetValue(maxUnread),
-            new EmbeddedStoreSettings(Math.Max(1, parse.GetValue(stagedEntries)), Math.Max(1, parse.GetValue(writerCache)) * 1024L * 1024),
+            new EmbeddedStoreSettings(Math.Max(1, parse.GetValue(stagedEntries)), Math.Max(1, parse.GetValue(stagedPartitions)),
+                Math.Max(1, parse.GetValue(writerCache)) * 1024L * 1024),
             parse.GetValue(rateLimit), parse.GetValue(rateBurst),
             new ServerOptions
             {
@@ -195,6 +201,7 @@ internal static class ServeCommand
             {
                 Limits = limits,
                 StagedEntries = embedded.StagedEntries,
+                StagedPartitions = embedded.StagedPartitions,
                 WriterCacheBytes = embedded.WriterCacheBytes,
             });
         }

@@ -32,7 +32,8 @@ public sealed class SqliteChatStore : IChatStore
     {
         _options = options;
         // Receipts are usually asked for within a few merges of the entries they cover (docs/architecture.md).
-        _state = new LogState(recentlyMergedEntries: (int)Math.Min(int.MaxValue, 4L * options.StagedEntries));
+        var partitions = new StagedPartitions(options.StagedPartitions);
+        _state = new LogState(recentlyMergedEntries: (int)Math.Min(int.MaxValue, 4L * partitions.Count * options.StagedEntries), partitions);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = options.Path,
@@ -75,7 +76,7 @@ public sealed class SqliteChatStore : IChatStore
 
         var store = new SqliteChatStore(options);
         store.CreateSchema();
-        store._appendStatements = new AppendStatements(store._writeConnection);
+        store._appendStatements = new AppendStatements(store._writeConnection, store._state.Partitions);
         store._checkpointer = new Checkpointer(store.OpenConnection());
         store._writer.Start();
         return store;
@@ -298,7 +299,7 @@ public sealed class SqliteChatStore : IChatStore
         try
         {
             // Leave nothing staged after a clean shutdown; if this fails, the next start merges it.
-            StagedMerge.Run(_writeConnection);
+            StagedMerge.RunAll(_writeConnection);
         }
         catch (SqliteException)
         {
@@ -337,11 +338,11 @@ public sealed class SqliteChatStore : IChatStore
         command.ExecuteNonQuery();
         FileColumns.Migrate(_writeConnection);
         using var staged = _writeConnection.CreateCommand();
-        staged.CommandText = StagedMerge.Schema;
+        staged.CommandText = StagedMerge.Schema(_state.Partitions);
         staged.ExecuteNonQuery();
 
         // What a crash left staged goes into the indexed tables before anything reads or writes.
-        StagedMerge.Run(_writeConnection);
+        StagedMerge.RunAll(_writeConnection);
     }
 
     private void WriterLoop()
@@ -379,6 +380,37 @@ public sealed class SqliteChatStore : IChatStore
         }
     }
 
+    /// <summary>
+    /// The partition to merge in this batch's transaction: the fullest of those holding at least
+    /// <see cref="SqliteStoreOptions.StagedEntries"/> entries with this batch's, or -1. One at most, so that merges
+    /// of partitions that fill up together do not add up their pauses in one commit.
+    /// </summary>
+    private int FullestPartition(List<StagedEntry> batch)
+    {
+        var partitions = _state.Partitions;
+        Span<int> counts = stackalloc int[partitions.Count];
+        for (var k = 0; k < counts.Length; k++)
+        {
+            counts[k] = _state.Staged.CountIn(k);
+        }
+
+        foreach (var staged in batch)
+        {
+            counts[partitions.Of(staged.Entry.Owner)]++;
+        }
+
+        var fullest = -1;
+        for (var k = 0; k < counts.Length; k++)
+        {
+            if (counts[k] >= _options.StagedEntries && (fullest < 0 || counts[k] > counts[fullest]))
+            {
+                fullest = k;
+            }
+        }
+
+        return fullest;
+    }
+
     private bool TryCommit(List<WriteOp> ops)
     {
         var context = new WriterContext(_writeConnection, _commands, _appendStatements!, _state, _options.Time.GetUtcNow().ToUnixTimeMilliseconds());
@@ -390,7 +422,7 @@ public sealed class SqliteChatStore : IChatStore
             }
         }
 
-        bool merged;
+        int merged; // the partition merged in this transaction, or -1
         try
         {
             using (var transaction = _writeConnection.BeginTransaction())
@@ -401,10 +433,10 @@ public sealed class SqliteChatStore : IChatStore
                     op.Execute(context);
                 }
 
-                merged = _state.Staged.Count + context.Staged.Count >= _options.StagedEntries;
-                if (merged)
+                merged = FullestPartition(context.Staged);
+                if (merged >= 0)
                 {
-                    StagedMerge.Run(_writeConnection, transaction);
+                    StagedMerge.Run(_writeConnection, transaction, merged);
                 }
 
                 transaction.Commit();
@@ -422,18 +454,39 @@ public sealed class SqliteChatStore : IChatStore
             return false;
         }
 
-        if (merged || ++_commitsSinceCheckpoint >= CommitsPerCheckpoint)
+        if (merged >= 0 || ++_commitsSinceCheckpoint >= CommitsPerCheckpoint)
         {
             // A merge writes hundreds of pages at once; other commits a few each.
             _commitsSinceCheckpoint = 0;
             _checkpointer?.Request();
         }
 
-        if (merged)
+        if (merged >= 0)
         {
-            // Only now, with the merge committed, may readers stop finding these entries in memory.
-            _state.Merged.Add(_state.Staged.TakeAll());
-            _state.ClearStagedSubmits();
+            // Only now, with the merge committed, may readers stop finding these entries in memory. This batch's own
+            // entries of that partition were merged with the rest (and are remembered with them, for receipts); its
+            // entries of other partitions stay staged.
+            var taken = _state.Staged.TakePartition(merged);
+            var others = new List<StagedEntry>(context.Staged.Count);
+            foreach (var staged in context.Staged)
+            {
+                if (_state.Partitions.Of(staged.Entry.Owner) != merged)
+                {
+                    others.Add(staged);
+                }
+                else if (taken.TryGetValue(staged.Entry.Owner, out var list))
+                {
+                    list.Add(staged);
+                }
+                else
+                {
+                    taken[staged.Entry.Owner] = [staged];
+                }
+            }
+
+            _state.Merged.Add(taken);
+            _state.ClearStagedSubmits(merged);
+            _state.Staged.Add(others);
         }
         else if (context.Staged.Count > 0)
         {

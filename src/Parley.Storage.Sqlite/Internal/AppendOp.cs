@@ -72,7 +72,7 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
             }
         }
 
-        var remember = context.Statements.InsertStagedSubmit;
+        var remember = context.Statements.InsertStagedSubmit[context.Partitions.Of(submission.From)];
         remember.Bind(1, submission.From);
         remember.Bind(2, id);
         remember.Bind(3, digest);
@@ -108,7 +108,7 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
     private static void Append(WriterContext context, string owner, ulong sequence, MessageId id, string from, string to, long time, string text, FileOffer? file,
         ulong senderSequence)
     {
-        var insert = context.Statements.InsertStaged;
+        var insert = context.Statements.InsertStaged[context.Partitions.Of(owner)];
         Span<byte> idBytes = stackalloc byte[MessageId.Size];
         id.CopyTo(idBytes);
         insert.Bind(1, owner);

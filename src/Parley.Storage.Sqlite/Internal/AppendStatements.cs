@@ -3,28 +3,40 @@ using Microsoft.Data.Sqlite;
 namespace Parley.Storage.Sqlite.Internal;
 
 /// <summary>The statements every append and cursor move runs, prepared once on the writer's connection (<see cref="RawStatement"/>).</summary>
-internal sealed class AppendStatements(SqliteConnection connection) : IDisposable
+internal sealed class AppendStatements : IDisposable
 {
+    public AppendStatements(SqliteConnection connection, StagedPartitions partitions)
+    {
+        FindSubmit = new(connection, "SELECT digest, seq, time FROM submits WHERE sender = ?1 AND id = ?2");
+        InsertStaged = [.. partitions.LogTables.Select(table => new RawStatement(connection,
+            $"INSERT INTO {table}(owner, seq, id, sender, recipient, time, body, file_id, file_name, file_size, file_sha) " +
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"))];
+        InsertStagedSubmit = [.. partitions.SubmitTables.Select(table => new RawStatement(connection,
+            $"INSERT INTO {table}(sender, id, digest, seq, time) VALUES (?1, ?2, ?3, ?4, ?5)"))];
+        UpsertDevice = new(connection,
+            "INSERT INTO devices(user, device, acked, seen) VALUES (?1, ?2, ?3, ?4) " +
+            "ON CONFLICT(user, device) DO UPDATE SET acked = MAX(acked, excluded.acked), seen = excluded.seen");
+    }
+
     /// <summary>A merged submission by (sender, id): digest, seq, time.</summary>
-    public RawStatement FindSubmit { get; } = new(connection, "SELECT digest, seq, time FROM submits WHERE sender = ?1 AND id = ?2");
+    public RawStatement FindSubmit { get; }
 
-    public RawStatement InsertStaged { get; } = new(connection,
-        "INSERT INTO staged_log(owner, seq, id, sender, recipient, time, body, file_id, file_name, file_size, file_sha) " +
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    /// <summary>A staged log entry, one statement per partition.</summary>
+    public IReadOnlyList<RawStatement> InsertStaged { get; }
 
-    public RawStatement InsertStagedSubmit { get; } = new(connection,
-        "INSERT INTO staged_submits(sender, id, digest, seq, time) VALUES (?1, ?2, ?3, ?4, ?5)");
+    /// <summary>A staged submission, one statement per partition (the sender's).</summary>
+    public IReadOnlyList<RawStatement> InsertStagedSubmit { get; }
 
     /// <summary>Moves a device's cursor (never back) and records when it was last seen.</summary>
-    public RawStatement UpsertDevice { get; } = new(connection,
-        "INSERT INTO devices(user, device, acked, seen) VALUES (?1, ?2, ?3, ?4) " +
-        "ON CONFLICT(user, device) DO UPDATE SET acked = MAX(acked, excluded.acked), seen = excluded.seen");
+    public RawStatement UpsertDevice { get; }
 
     public void Dispose()
     {
         UpsertDevice.Dispose();
         FindSubmit.Dispose();
-        InsertStaged.Dispose();
-        InsertStagedSubmit.Dispose();
+        foreach (var statement in InsertStaged.Concat(InsertStagedSubmit))
+        {
+            statement.Dispose();
+        }
     }
 }

@@ -65,12 +65,14 @@ internal sealed class CursorOp(string user, string device, ulong acknowledged) :
             return;
         }
 
+        // The sender's submission may still be staged in the sender's partition while this entry was merged with the
+        // owner's, so the staged submissions are joined too.
         var query = context.Commands.Get(
-            """
-            SELECT l.sender, MAX(s.seq) FROM log l JOIN submits s ON s.sender = l.sender AND s.id = l.id
-            WHERE l.owner = $owner AND l.seq > $after AND l.seq <= $upTo AND l.sender <> $owner
-            GROUP BY l.sender
-            """,
+            "SELECT sender, MAX(seq) FROM (" +
+            string.Join(" UNION ALL ", new[] { "submits" }.Concat(context.Partitions.SubmitTables).Select(table =>
+                $"SELECT l.sender AS sender, s.seq AS seq FROM log l JOIN {table} s ON s.sender = l.sender AND s.id = l.id " +
+                "WHERE l.owner = $owner AND l.seq > $after AND l.seq <= $upTo AND l.sender <> $owner")) +
+            ") GROUP BY sender",
             "$owner", "$after", "$upTo");
         query.Parameters[0].Value = user;
         query.Parameters[1].Value = (long)after;

@@ -9,7 +9,7 @@ namespace Parley.Storage.Sqlite.Internal;
 /// thread touches the private dictionaries; <see cref="PublishedHeads"/> is what readers see, updated after commit.
 /// After a rolled-back batch the caches are dropped and reloaded, so they never run ahead of the file.
 /// </summary>
-internal sealed class LogState(int recentlyMergedEntries)
+internal sealed class LogState(int recentlyMergedEntries, StagedPartitions partitions)
 {
     private readonly Dictionary<string, ulong> _heads = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Dictionary<string, ulong>> _cursors = new(StringComparer.Ordinal);
@@ -37,8 +37,11 @@ internal sealed class LogState(int recentlyMergedEntries)
 
     public ConcurrentDictionary<string, ulong> PublishedHeads { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>How the staged tables are split by owner (and by sender for submissions).</summary>
+    public StagedPartitions Partitions { get; } = partitions;
+
     /// <summary>Committed entries not yet merged into the log table; readers on any thread use it.</summary>
-    public StagedLog Staged { get; } = new();
+    public StagedLog Staged { get; } = new(partitions);
 
     /// <summary>Where the entries of the last merges came from, for receipts (writer thread only).</summary>
     public RecentlyMerged Merged { get; } = new(recentlyMergedEntries);
@@ -48,12 +51,22 @@ internal sealed class LogState(int recentlyMergedEntries)
 
     public void StageSubmit(string sender, MessageId id, StagedSubmit submit) => _stagedSubmits[(sender, id)] = submit;
 
-    /// <summary>After a merge committed: every staged submission is now in <c>submits</c>.</summary>
-    public void ClearStagedSubmits()
+    /// <summary>After <paramref name="partition"/>'s merge committed: its staged submissions are now in <c>submits</c>.</summary>
+    public void ClearStagedSubmits(int partition)
     {
         Span<byte> bytes = stackalloc byte[MessageId.Size];
-        foreach (var (sender, id) in _stagedSubmits.Keys)
+        var merged = new List<(string Sender, MessageId Id)>();
+        foreach (var key in _stagedSubmits.Keys)
         {
+            if (Partitions.Of(key.Sender) == partition)
+            {
+                merged.Add(key);
+            }
+        }
+
+        foreach (var (sender, id) in merged)
+        {
+            _stagedSubmits.Remove((sender, id));
             if (_highestMergedId.TryGetValue(sender, out var highest))
             {
                 id.CopyTo(bytes);
@@ -63,8 +76,6 @@ internal sealed class LogState(int recentlyMergedEntries)
                 }
             }
         }
-
-        _stagedSubmits.Clear();
     }
 
     /// <summary>Whether <c>submits</c> may hold (<paramref name="sender"/>, <paramref name="id"/>): false when the id is above every merged one.</summary>
@@ -87,7 +98,7 @@ internal sealed class LogState(int recentlyMergedEntries)
     {
         _stagedSubmits.Clear();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT sender, id, digest, seq, time FROM staged_submits";
+        command.CommandText = string.Join(" UNION ALL ", Partitions.SubmitTables.Select(table => $"SELECT sender, id, digest, seq, time FROM {table}"));
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {

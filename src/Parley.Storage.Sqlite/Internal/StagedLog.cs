@@ -1,32 +1,31 @@
 namespace Parley.Storage.Sqlite.Internal;
 
 /// <summary>
-/// The committed log entries that are still in the append-only <c>staged_log</c> table and not yet merged into the
-/// <c>log</c> table (docs/architecture.md, "The staged log"). Readers on any thread see them here; the writer thread adds
-/// a batch's entries after its commit and clears everything after the commit of a merge, so an entry is always in the
-/// <c>log</c> table, here, or both (for the moment between a merge's commit and <see cref="Clear"/>), never in neither.
-/// Readers take their snapshot from here before they query the <c>log</c> table and take the union by sequence.
+/// The committed log entries that are still in the append-only staged tables and not yet merged into the <c>log</c>
+/// table (docs/architecture.md, "The staged log"). Readers on any thread see them here; the writer thread adds a
+/// batch's entries after its commit and takes a partition's entries after the commit of that partition's merge, so an
+/// entry is always in the <c>log</c> table, here, or both (for the moment between a merge's commit and
+/// <see cref="TakePartition"/>), never in neither. Readers take their snapshot from here before they query the
+/// <c>log</c> table and take the union by sequence. All of an owner's entries are in one partition
+/// (<see cref="StagedPartitions"/>), so for each owner a merge still takes all that is staged.
 /// </summary>
-internal sealed class StagedLog
+internal sealed class StagedLog(StagedPartitions partitions)
 {
     private readonly Lock _gate = new();
-    private Dictionary<string, List<StagedEntry>> _byOwner = new(StringComparer.Ordinal);
-    private int _count;
+    private readonly Dictionary<string, List<StagedEntry>> _byOwner = new(StringComparer.Ordinal);
+    private readonly int[] _counts = new int[partitions.Count];
 
-    /// <summary>How many entries are staged, across all owners.</summary>
-    public int Count
+    /// <summary>How many entries are staged in <paramref name="partition"/>.</summary>
+    public int CountIn(int partition)
     {
-        get
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                return _count;
-            }
+            return _counts[partition];
         }
     }
 
     /// <summary>Adds committed entries; each owner's entries arrive in ascending sequence.</summary>
-    public void Add(IReadOnlyList<StagedEntry> entries)
+    public void Add(IEnumerable<StagedEntry> entries)
     {
         lock (_gate)
         {
@@ -39,22 +38,34 @@ internal sealed class StagedLog
                 }
 
                 list.Add(entry);
+                _counts[partitions.Of(entry.Entry.Owner)]++;
             }
-
-            _count += entries.Count;
         }
     }
 
     /// <summary>
-    /// Forgets every entry and hands them over, by owner: called after a merge into the <c>log</c> table has committed.
+    /// Forgets the entries of every owner in <paramref name="partition"/> and hands them over, by owner: called after
+    /// that partition's merge into the <c>log</c> table has committed.
     /// </summary>
-    public Dictionary<string, List<StagedEntry>> TakeAll()
+    public Dictionary<string, List<StagedEntry>> TakePartition(int partition)
     {
         lock (_gate)
         {
-            var taken = _byOwner;
-            _byOwner = new Dictionary<string, List<StagedEntry>>(StringComparer.Ordinal);
-            _count = 0;
+            var taken = new Dictionary<string, List<StagedEntry>>(StringComparer.Ordinal);
+            foreach (var (owner, list) in _byOwner)
+            {
+                if (partitions.Of(owner) == partition)
+                {
+                    taken[owner] = list;
+                }
+            }
+
+            foreach (var owner in taken.Keys)
+            {
+                _byOwner.Remove(owner);
+            }
+
+            _counts[partition] = 0;
             return taken;
         }
     }
@@ -70,7 +81,7 @@ internal sealed class StagedLog
 
     /// <summary>
     /// Whether every entry of <paramref name="owner"/> after <paramref name="after"/> is staged, so none is in the log
-    /// table: a merge moves all staged entries at once, so staged sequences are always the newest.
+    /// table: a merge moves all the owner's staged entries at once, so staged sequences are always the newest.
     /// </summary>
     public bool AllStagedAfter(string owner, ulong after)
     {

@@ -5,6 +5,9 @@ namespace Parley.Storage.Sqlite.Internal;
 /// <summary>What a write sees while its batch runs: the connection and transaction, and the entries appended so far.</summary>
 internal sealed class WriterContext(SqliteConnection connection, CommandCache commands, AppendStatements statements, LogState state, long now)
 {
+    /// <summary>Which staged tables an owner's entries and a sender's submissions go to.</summary>
+    public StagedPartitions Partitions => State.Partitions;
+
     public SqliteConnection Connection { get; } = connection;
 
     /// <summary>Prepared statements for the per-message writes, already joined to the batch's transaction.</summary>

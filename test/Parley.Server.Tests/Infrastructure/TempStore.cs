@@ -10,10 +10,13 @@ internal sealed class TempStore : IAsyncDisposable
     private readonly StoreLimits _limits;
     private readonly TimeProvider _time;
     private readonly int _stagedEntries;
+    private readonly int _stagedPartitions;
 
-    /// <param name="stagedEntries">Merge the staged log after this many entries (a small number makes merges frequent).</param>
-    public TempStore(StoreLimits? limits = null, TimeProvider? time = null, int stagedEntries = 8192)
+    /// <param name="stagedEntries">Merge a staged partition after this many entries (a small number makes merges frequent).</param>
+    /// <param name="stagedPartitions">Partitions of the staged log; null for the store's default.</param>
+    public TempStore(StoreLimits? limits = null, TimeProvider? time = null, int stagedEntries = 8192, int? stagedPartitions = null)
     {
+        _stagedPartitions = stagedPartitions ?? new SqliteStoreOptions("unused").StagedPartitions;
         _limits = limits ?? new StoreLimits();
         _time = time ?? TimeProvider.System;
         _stagedEntries = stagedEntries;
@@ -41,7 +44,7 @@ internal sealed class TempStore : IAsyncDisposable
         }
     }
 
-    private SqliteChatStore Open() => SqliteChatStore.Open(new SqliteStoreOptions(Path) { Limits = _limits, Time = _time, StagedEntries = _stagedEntries });
+    private SqliteChatStore Open() => SqliteChatStore.Open(new SqliteStoreOptions(Path) { Limits = _limits, Time = _time, StagedEntries = _stagedEntries, StagedPartitions = _stagedPartitions });
 
     public async ValueTask DisposeAsync()
     {

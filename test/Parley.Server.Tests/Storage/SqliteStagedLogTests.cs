@@ -123,7 +123,8 @@ public sealed class SqliteStagedLogTests
     [InlineData(2, 30)] // merged long before: older than what is remembered, so the join
     public async Task SaveCursorAsync_RangeOfAnyAge_ReceiptNamesTheNewestPerSender(int stagedEntries, int fromAlice)
     {
-        await using var temp = new TempStore(stagedEntries: stagedEntries);
+        // One partition, so that what is remembered stays small enough for the third case to need the join.
+        await using var temp = new TempStore(stagedEntries: stagedEntries, stagedPartitions: 1);
         await temp.CreateUsersAsync("alice", "bob", "carol");
         var receipts = new List<DeliveryReceipt>();
         temp.Store.Delivered = batch => { lock (receipts) { receipts.AddRange(batch); } };
@@ -269,12 +270,25 @@ public sealed class SqliteStagedLogTests
         Assert.Equal(300, (await temp.Store.ReadLogAsync("bob", 0, 1000)).Count);
     }
 
+    /// <summary>Rows of <paramref name="table"/>; for <c>staged_log</c> and <c>staged_submits</c>, of every partition's table.</summary>
     private static long CountRows(string path, string table)
     {
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         connection.Open();
+        var tables = new List<string>();
+        using (var list = connection.CreateCommand())
+        {
+            list.CommandText = "SELECT name FROM sqlite_schema WHERE type = 'table' AND (name = $table OR name GLOB $table || '_[0-9]*')";
+            list.Parameters.AddWithValue("$table", table);
+            using var reader = list.ExecuteReader();
+            while (reader.Read())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+
         using var count = connection.CreateCommand();
-        count.CommandText = $"SELECT COUNT(*) FROM {table}";
+        count.CommandText = "SELECT " + string.Join(" + ", tables.Select(name => $"(SELECT COUNT(*) FROM {name})"));
         return (long)count.ExecuteScalar()!;
     }
 
