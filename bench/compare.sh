@@ -58,7 +58,7 @@ log "building Release: parley, PeerBench, FileBench"
 dotnet build -c Release "$ROOT/src/Parley.Cli" -v q -nologo >/dev/null
 dotnet build -c Release "$ROOT/bench/Parley.PeerBench" -v q -nologo >/dev/null
 dotnet build -c Release "$ROOT/bench/Parley.FileBench" -v q -nologo >/dev/null
-PARLEY="$ROOT/src/Parley.Cli/bin/Release/net10.0/parley.dll"
+PARLEY=${PARLEY_DLL:-$ROOT/src/Parley.Cli/bin/Release/net10.0/parley.dll}
 PB="$ROOT/bench/Parley.PeerBench/bin/Release/net10.0/Parley.PeerBench.dll"
 FILEBENCH="$ROOT/bench/Parley.FileBench/bin/Release/net10.0/Parley.FileBench.dll"
 peerbench() { dotnet "$PB" "$@"; }
@@ -171,7 +171,7 @@ start_parley() {
     : > "$WORK/parley.out"
     dotnet "$PARLEY" serve --data "$WORK/parley-data" --listen "127.0.0.1:$port" --log-level Warning \
         --rate-limit 0 --max-unacknowledged 100000000 --max-connections 20000 \
-        --max-connections-per-address 20000 --max-unauthenticated-per-address 20000 > "$WORK/parley.out" 2>> "$WORK/parley.err" &
+        --max-connections-per-address 20000 --max-unauthenticated-per-address 20000 ${PARLEY_SERVE_ARGS:-} > "$WORK/parley.out" 2>> "$WORK/parley.err" &
     started $!
     for _ in $(seq 100); do grep -q '^key fingerprint' "$WORK/parley.out" && break; sleep 0.1; done
     fingerprint=$(sed -n 's/^key fingerprint //p' "$WORK/parley.out")

@@ -1,3 +1,4 @@
+using Parley.Protocol;
 namespace Parley.Storage.Sqlite.Internal;
 
 /// <summary>
@@ -65,14 +66,12 @@ internal sealed class CursorOp(string user, string device, ulong acknowledged) :
             return;
         }
 
-        // The sender's submission may still be staged in the sender's partition while this entry was merged with the
-        // owner's, so the staged submissions are joined too.
         var query = context.Commands.Get(
-            "SELECT sender, MAX(seq) FROM (" +
-            string.Join(" UNION ALL ", new[] { "submits" }.Concat(context.Partitions.SubmitTables).Select(table =>
-                $"SELECT l.sender AS sender, s.seq AS seq FROM log l JOIN {table} s ON s.sender = l.sender AND s.id = l.id " +
-                "WHERE l.owner = $owner AND l.seq > $after AND l.seq <= $upTo AND l.sender <> $owner")) +
-            ") GROUP BY sender",
+            """
+            SELECT l.sender, MAX(s.seq) FROM log l JOIN submits s ON s.sender = l.sender AND s.id = l.id
+            WHERE l.owner = $owner AND l.seq > $after AND l.seq <= $upTo AND l.sender <> $owner
+            GROUP BY l.sender
+            """,
             "$owner", "$after", "$upTo");
         query.Parameters[0].Value = user;
         query.Parameters[1].Value = (long)after;
@@ -81,16 +80,44 @@ internal sealed class CursorOp(string user, string device, ulong acknowledged) :
         {
             while (reader.Read())
             {
+                Raise(newest, reader.GetString(0), (ulong)reader.GetInt64(1));
+            }
+        }
+
+        if (context.Partitions.Count > 1)
+        {
+            // With a partitioned staged log, this owner's entry can be merged while the sender's submission still waits
+            // in the sender's partition: those entries have no row in submits, and their place is in the staged map.
+            var unmatched = context.Commands.Get(
+                """
+                SELECT l.sender, l.id FROM log l
+                WHERE l.owner = $owner AND l.seq > $after AND l.seq <= $upTo AND l.sender <> $owner
+                  AND NOT EXISTS (SELECT 1 FROM submits s WHERE s.sender = l.sender AND s.id = l.id)
+                """,
+                "$owner", "$after", "$upTo");
+            unmatched.Parameters[0].Value = user;
+            unmatched.Parameters[1].Value = (long)after;
+            unmatched.Parameters[2].Value = (long)upTo;
+            using var reader = unmatched.ExecuteReader();
+            while (reader.Read())
+            {
                 var sender = reader.GetString(0);
-                var sequence = (ulong)reader.GetInt64(1);
-                if (!newest.TryGetValue(sender, out var known) || known < sequence)
+                if (context.State.TryGetStagedSubmit(sender, new MessageId((byte[])reader.GetValue(1)), out var submit))
                 {
-                    newest[sender] = sequence;
+                    Raise(newest, sender, submit.Sequence);
                 }
             }
         }
 
         AddAll(context, newest);
+    }
+
+    private static void Raise(Dictionary<string, ulong> newest, string sender, ulong sequence)
+    {
+        if (!newest.TryGetValue(sender, out var known) || known < sequence)
+        {
+            newest[sender] = sequence;
+        }
     }
 
     private void AddAll(WriterContext context, Dictionary<string, ulong> newest)
