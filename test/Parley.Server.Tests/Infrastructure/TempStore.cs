@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Parley.Storage;
 using Parley.Storage.Sqlite;
 
@@ -45,6 +46,28 @@ internal sealed class TempStore : IAsyncDisposable
     }
 
     private SqliteChatStore Open() => SqliteChatStore.Open(new SqliteStoreOptions(Path) { Limits = _limits, Time = _time, StagedEntries = _stagedEntries, StagedPartitions = _stagedPartitions });
+
+    /// <summary>Rows of <paramref name="table"/>; for <c>staged_log</c> and <c>staged_submits</c>, of every partition's table.</summary>
+    public static long CountRows(string path, string table)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        var tables = new List<string>();
+        using (var list = connection.CreateCommand())
+        {
+            list.CommandText = "SELECT name FROM sqlite_schema WHERE type = 'table' AND (name = $table OR name GLOB $table || '_[0-9]*')";
+            list.Parameters.AddWithValue("$table", table);
+            using var reader = list.ExecuteReader();
+            while (reader.Read())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+
+        using var count = connection.CreateCommand();
+        count.CommandText = "SELECT " + string.Join(" + ", tables.Select(name => $"(SELECT COUNT(*) FROM {name})"));
+        return (long)count.ExecuteScalar()!;
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -220,12 +220,12 @@ public sealed class SqliteStagedLogTests
         var copied = copy.Combine("crashed.db");
         File.Copy(temp.Path, copied);
         File.Copy(temp.Path + "-wal", copied + "-wal");
-        Assert.True(CountRows(copied, "staged_log") > 0, "the copy should hold staged rows");
+        Assert.True(TempStore.CountRows(copied, "staged_log") > 0, "the copy should hold staged rows");
 
         await using var reopened = SqliteChatStore.Open(new SqliteStoreOptions(copied) { StagedEntries = 1000 });
 
         Assert.Equal(["first", "second"], (await reopened.ReadLogAsync("bob", 0, 100)).Select(e => e.Text));
-        Assert.Equal(0, CountRows(copied, "staged_log"));
+        Assert.Equal(0, TempStore.CountRows(copied, "staged_log"));
         Assert.Equal(AppendStatus.Duplicate, (await reopened.AppendAsync(new Submission("alice", id, "bob", "first"))).Status);
         var next = await reopened.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "third"));
         Assert.Equal(3UL, next.SenderSequence);
@@ -238,13 +238,13 @@ public sealed class SqliteStagedLogTests
         await using var temp = new TempStore(stagedEntries: 1000);
         await temp.CreateUsersAsync("alice", "bob");
         await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "hello"));
-        Assert.Equal(2, CountRows(temp.Path, "staged_log"));
+        Assert.Equal(2, TempStore.CountRows(temp.Path, "staged_log"));
 
         await temp.ReopenAsync();
 
-        Assert.Equal(0, CountRows(temp.Path, "staged_log"));
-        Assert.Equal(0, CountRows(temp.Path, "staged_submits"));
-        Assert.Equal(2, CountRows(temp.Path, "log"));
+        Assert.Equal(0, TempStore.CountRows(temp.Path, "staged_log"));
+        Assert.Equal(0, TempStore.CountRows(temp.Path, "staged_submits"));
+        Assert.Equal(2, TempStore.CountRows(temp.Path, "log"));
         Assert.Equal("hello", Assert.Single(await temp.Store.ReadLogAsync("bob", 0, 10)).Text);
     }
 
@@ -268,28 +268,6 @@ public sealed class SqliteStagedLogTests
         }
 
         Assert.Equal(300, (await temp.Store.ReadLogAsync("bob", 0, 1000)).Count);
-    }
-
-    /// <summary>Rows of <paramref name="table"/>; for <c>staged_log</c> and <c>staged_submits</c>, of every partition's table.</summary>
-    private static long CountRows(string path, string table)
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        connection.Open();
-        var tables = new List<string>();
-        using (var list = connection.CreateCommand())
-        {
-            list.CommandText = "SELECT name FROM sqlite_schema WHERE type = 'table' AND (name = $table OR name GLOB $table || '_[0-9]*')";
-            list.Parameters.AddWithValue("$table", table);
-            using var reader = list.ExecuteReader();
-            while (reader.Read())
-            {
-                tables.Add(reader.GetString(0));
-            }
-        }
-
-        using var count = connection.CreateCommand();
-        count.CommandText = "SELECT " + string.Join(" + ", tables.Select(name => $"(SELECT COUNT(*) FROM {name})"));
-        return (long)count.ExecuteScalar()!;
     }
 
     /// <summary>An id whose first byte is <paramref name="order"/>: byte order is creation order, as for time-ordered ids.</summary>

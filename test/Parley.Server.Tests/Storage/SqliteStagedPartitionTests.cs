@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Parley.Protocol;
 using Parley.Server.Tests.Infrastructure;
 using Parley.Storage;
@@ -94,7 +93,7 @@ public sealed class SqliteStagedPartitionTests
         var copied = copy.Combine("crashed.db");
         File.Copy(temp.Path, copied);
         File.Copy(temp.Path + "-wal", copied + "-wal");
-        Assert.True(new[] { 2, 3 }.All(k => CountRows(copied, StagedPartitions.LogTable(k)) > 0), "partitions 2 and 3 should hold staged rows");
+        Assert.True(new[] { 2, 3 }.All(k => TempStore.CountRows(copied, StagedPartitions.LogTable(k)) > 0), "partitions 2 and 3 should hold staged rows");
 
         await using var reopened = SqliteChatStore.Open(new SqliteStoreOptions(copied) { StagedPartitions = 2 });
 
@@ -103,17 +102,8 @@ public sealed class SqliteStagedPartitionTests
             Assert.Equal(2, (await reopened.ReadLogAsync(user, 0, 100)).Count); // one sent, one received
         }
 
-        Assert.All(Enumerable.Range(0, 4), k => Assert.Equal(0, CountRows(copied, StagedPartitions.LogTable(k))));
-        Assert.All(Enumerable.Range(0, 4), k => Assert.Equal(0, CountRows(copied, StagedPartitions.SubmitTable(k))));
-    }
-
-    private static long CountRows(string path, string table)
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        connection.Open();
-        using var count = connection.CreateCommand();
-        count.CommandText = $"SELECT COUNT(*) FROM {table}";
-        return (long)count.ExecuteScalar()!;
+        Assert.All(Enumerable.Range(0, 4), k => Assert.Equal(0, TempStore.CountRows(copied, StagedPartitions.LogTable(k))));
+        Assert.All(Enumerable.Range(0, 4), k => Assert.Equal(0, TempStore.CountRows(copied, StagedPartitions.SubmitTable(k))));
     }
 
     /// <summary>The first of <c>prefix, prefix1, prefix2, …</c> whose partition is not <paramref name="other"/>'s.</summary>
