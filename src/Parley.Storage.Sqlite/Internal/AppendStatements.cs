@@ -9,10 +9,9 @@ internal sealed class AppendStatements : IDisposable
     {
         FindSubmit = new(connection, "SELECT digest, seq, time FROM submits WHERE sender = ?1 AND id = ?2");
         InsertStaged = [.. partitions.LogTables.Select(table => new RawStatement(connection,
-            $"INSERT INTO {table}(owner, seq, id, sender, recipient, time, body, file_id, file_name, file_size, file_sha) " +
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"))];
+            $"INSERT INTO {table}({StagedMerge.LogColumns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"))];
         InsertStagedSubmit = [.. partitions.SubmitTables.Select(table => new RawStatement(connection,
-            $"INSERT INTO {table}(sender, id, digest, seq, time) VALUES (?1, ?2, ?3, ?4, ?5)"))];
+            $"INSERT INTO {table}({StagedMerge.SubmitColumns}) VALUES (?1, ?2, ?3, ?4, ?5)"))];
         UpsertDevice = new(connection,
             "INSERT INTO devices(user, device, acked, seen) VALUES (?1, ?2, ?3, ?4) " +
             "ON CONFLICT(user, device) DO UPDATE SET acked = MAX(acked, excluded.acked), seen = excluded.seen");

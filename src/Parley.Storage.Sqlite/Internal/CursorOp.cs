@@ -1,4 +1,5 @@
 using Parley.Protocol;
+
 namespace Parley.Storage.Sqlite.Internal;
 
 /// <summary>

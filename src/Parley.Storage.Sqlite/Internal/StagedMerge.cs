@@ -13,8 +13,11 @@ namespace Parley.Storage.Sqlite.Internal;
 /// </summary>
 internal static class StagedMerge
 {
-    private const string LogColumns = "owner, seq, id, sender, recipient, time, body, file_id, file_name, file_size, file_sha";
-    private const string SubmitColumns = "sender, id, digest, seq, time";
+    /// <summary>The columns of a staged (and merged) log row, in the order appends bind them.</summary>
+    public const string LogColumns = "owner, seq, id, sender, recipient, time, body, file_id, file_name, file_size, file_sha";
+
+    /// <summary>The columns of a staged (and merged) submission, in the order appends bind them.</summary>
+    public const string SubmitColumns = "sender, id, digest, seq, time";
 
     /// <summary>Creates the staged tables of every partition that does not have them yet.</summary>
     public static string Schema(StagedPartitions partitions) => string.Concat(Enumerable.Range(0, partitions.Count).Select(k => $"""
@@ -42,6 +45,11 @@ internal static class StagedMerge
             }
         }
 
+        if (tables.Count == 0)
+        {
+            return;
+        }
+
         using var transaction = connection.BeginTransaction();
         // All staged log rows in one sorted insert, then all submissions: written in key order, as a merge does.
         var logs = tables.Where(name => name.StartsWith("staged_log", StringComparison.Ordinal)).ToList();
@@ -61,11 +69,7 @@ internal static class StagedMerge
         using var merge = connection.CreateCommand();
         merge.Transaction = transaction;
         merge.CommandText = string.Join(";\n", statements);
-        if (statements.Count > 0)
-        {
-            merge.ExecuteNonQuery();
-        }
-
+        merge.ExecuteNonQuery();
         transaction.Commit();
     }
 
