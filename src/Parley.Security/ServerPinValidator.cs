@@ -72,7 +72,7 @@ public sealed class ServerPinValidator
             TargetHost = SessionHostFor(targetHost),
             RemoteCertificateValidationCallback = Callback,
             AllowRenegotiation = false,
-            CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            CertificateChainPolicy = PinnedChainPolicy.Create(), // the pin decides: no system roots searched
         };
     }
 

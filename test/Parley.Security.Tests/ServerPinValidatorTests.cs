@@ -83,6 +83,36 @@ public sealed class ServerPinValidatorTests : IDisposable
 
     [Trait("Security", "3")]
     [Fact]
+    public async Task Handshake_ProvisionedFingerprint_ChainBuiltWithoutTheSystemRoots()
+    {
+        // The pin decides alone; the chain .NET builds before the callback uses an empty custom root store, so the
+        // system's trust store is neither loaded nor searched on every handshake (most of a reconnect's client CPU).
+        using var certificate = ServerCertificate.LoadOrCreate(_dir.Combine("server"));
+        var validator = new ServerPinValidator(KeyFingerprint.Of(certificate));
+        X509ChainTrustMode? trustMode = null;
+        int? customRoots = null;
+        var errors = SslPolicyErrors.None;
+
+        await HandshakeAsync(certificate, validator, options =>
+        {
+            var pin = options.RemoteCertificateValidationCallback!;
+            options.RemoteCertificateValidationCallback = (sender, presented, chain, policyErrors) =>
+            {
+                trustMode = chain?.ChainPolicy.TrustMode;
+                customRoots = chain?.ChainPolicy.CustomTrustStore.Count;
+                errors = policyErrors;
+                return pin(sender, presented, chain, policyErrors);
+            };
+        });
+
+        Assert.Equal(X509ChainTrustMode.CustomRootTrust, trustMode);
+        Assert.Equal(0, customRoots);
+        Assert.True(errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors)); // self-signed: untrusted, and ignored
+        Assert.Equal(PinDecision.Trusted, validator.LastDecision);
+    }
+
+    [Trait("Security", "3")]
+    [Fact]
     public void Constructor_MalformedFingerprint_Throws()
     {
         Assert.Throws<ArgumentException>(() => new ServerPinValidator("abc"));
@@ -97,10 +127,11 @@ public sealed class ServerPinValidatorTests : IDisposable
 
     /// <summary>
     /// One TLS handshake over real loopback TCP: the server side presents <paramref name="certificate"/>, the client
-    /// side validates with <paramref name="validator"/>; on success a byte is echoed to prove the session works.
+    /// side validates with <paramref name="validator"/> (its options changed by <paramref name="adjust"/>); on success a byte is echoed to prove the session works.
     /// Returns the negotiated protocol; throws what the client's handshake throws.
     /// </summary>
-    private async Task<SslProtocols> HandshakeAsync(X509Certificate2 certificate, ServerPinValidator validator)
+    private async Task<SslProtocols> HandshakeAsync(X509Certificate2 certificate, ServerPinValidator validator,
+        Action<SslClientAuthenticationOptions>? adjust = null)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         var server = OneShotTlsServer.ServeOnceAsync(_listener, SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true), timeout.Token);
@@ -109,7 +140,9 @@ public sealed class ServerPinValidatorTests : IDisposable
             using var tcp = new TcpClient();
             await tcp.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)_listener.LocalEndpoint).Port, timeout.Token);
             await using var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
-            await tls.AuthenticateAsClientAsync(validator.CreateClientOptions("parley-server"), timeout.Token);
+            var options = validator.CreateClientOptions("parley-server");
+            adjust?.Invoke(options);
+            await tls.AuthenticateAsClientAsync(options, timeout.Token);
 
             await tls.WriteAsync(new byte[] { 42 }, timeout.Token);
             var echo = new byte[1];

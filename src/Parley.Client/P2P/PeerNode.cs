@@ -390,7 +390,7 @@ public sealed class PeerNode : IAsyncDisposable
                     ClientCertificates = [_certificate],
                     AllowRenegotiation = false,
                     EnabledSslProtocols = SslProtocols.Tls13, // V3: mutual TLS 1.3 between devices we build, both ends
-                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                    CertificateChainPolicy = PinnedChainPolicy.Create(),
                     // The pin is the whole check: the device certificate is self-signed, its key is what the directory vouches for.
                     RemoteCertificateValidationCallback = (_, certificate, _, _) =>
                     {
@@ -493,7 +493,7 @@ public sealed class PeerNode : IAsyncDisposable
                 ClientCertificateRequired = true,
                 AllowRenegotiation = false,
                 EnabledSslProtocols = SslProtocols.Tls13,
-                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                CertificateChainPolicy = PinnedChainPolicy.Create(),
                 // Any key may knock; who it belongs to is decided below, against the directory, once PEER_HELLO names it.
                 RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null,
             }, deadline.Token).ConfigureAwait(false);
