@@ -1,10 +1,11 @@
 # Sourced by ab.sh and ab-login.sh: the Parley build to measure, the bench driver, a scratch folder ($W, removed on
 # exit with the server), and start_server / stop_server for `parley serve` with compare.sh's flags.
-# Environment: PARLEY_DLL (default: this checkout's Release build), SERVE_ARGS (extra `serve` flags), SERVER_ENV
+# Environment: PARLEY_DLL (default: this checkout's Release build), PEERBENCH_DLL (the bench driver, default this
+# checkout's Release build; a change to the client side needs two builds too), SERVE_ARGS (extra `serve` flags), SERVER_ENV
 # (e.g. "DOTNET_TieredPGO=0").
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PARLEY=${PARLEY_DLL:-$ROOT/src/Parley.Cli/bin/Release/net10.0/parley.dll}
-PB=$ROOT/bench/Parley.PeerBench/bin/Release/net10.0/Parley.PeerBench.dll
+PB=${PEERBENCH_DLL:-$ROOT/bench/Parley.PeerBench/bin/Release/net10.0/Parley.PeerBench.dll}
 [ -f "$PB" ] || dotnet build -c Release "$ROOT/bench/Parley.PeerBench" >/dev/null
 [ -f "$PARLEY" ] || dotnet build -c Release "$ROOT/src/Parley.Cli" >/dev/null
 W=$(mktemp -d /tmp/parley-ab.XXXXXX)

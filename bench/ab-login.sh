@@ -18,7 +18,7 @@ source "$(dirname "$0")/ab-common.sh"
 start_from_template "$N" "$TEMPLATE"
 w3() {
     ${CLIENT_TIME:+/usr/bin/time -a -o $W/client-time -f %U,%S,%e} dotnet "$PB" w3 --system parley --port "$port" --pid "$pid" --fingerprint "$fp" --tokens "$W/tokens.tsv" --out "$1" \
-        --label w3 --connections "$N" --batch 500 --timeout 300 >/dev/null
+        --label w3 --connections "$N" --in-flight 64 --timeout 300 >/dev/null
 }
 w3 "$W/w3.jsonl"
 if [ "${PERF:-0}" = 1 ]; then
@@ -27,7 +27,7 @@ if [ "${PERF:-0}" = 1 ]; then
     w3 "$W/w3-perf.jsonl"
     kill -INT "$perf_pid"; wait "$perf_pid" || true
     { perf report -i "$W/perf.data" --no-children --sort dso -g none --stdio 2>/dev/null | grep -v '^#' | head -25
-      perf report -i "$W/perf.data" --no-children --sort dso,sym -g none --stdio 2>/dev/null | grep -v '^#' | head -80; } > "$TEMPLATE.perf.txt"
+      perf report -i "$W/perf.data" --no-children --sort dso,sym -g none --stdio 2>/dev/null | grep -v '^#' | head -80; } > "$TEMPLATE.perf.txt" || true # head closes the pipe early
 fi
 python3 - "$W/w3.jsonl" <<'PY'
 import json, sys

@@ -72,7 +72,7 @@ RESULTS="$OUT/results.jsonl"
     echo "nproc: $(nproc); cpu: $(lscpu | sed -n 's/^Model name: *//p')"
     echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "peers: $(nats-server --version) / $(ngircd --version | head -1 | cut -d' ' -f1-2) / $(mosquitto -h | head -1)"
-    echo "W1: $W1_MESSAGES messages per run, cap $W1_SECONDS s; window 64; 100-byte messages; W3: $W3_CONNECTIONS connections, 500 at a time"
+    echo "W1: $W1_MESSAGES messages per run, cap $W1_SECONDS s; window 64; 100-byte messages; W3: $W3_CONNECTIONS connections, 64 logins in flight"
 } > "$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2
 
@@ -128,7 +128,7 @@ run_idle() {
     wants w3 || return 0
     log "$system: W3 ($W3_CONNECTIONS connections, fresh server)"
     peerbench w3 --system "$system" --port "$port" --pid "$pid" "$@" --out "$RESULTS" --label w3 --connections "$W3_CONNECTIONS" \
-        --batch 500 --timeout 300 >&2
+        --in-flight 64 --timeout 300 >&2
 }
 
 # Each start_* sets $port and $pid (the server process itself, recorded for cleanup).
@@ -198,7 +198,7 @@ run_idle parley "$port" "$pid" --fingerprint "$fingerprint" --tokens "$WORK/toke
 if wants w3; then
 log "parley: password logins (LOGIN, Argon2id), 60 connections, 20 at a time"
 peerbench w3 --system parley --port "$port" --pid "$pid" --fingerprint "$fingerprint" --tokens "$WORK/tokens.tsv" --password \
-    --label w3-password --connections 60 --batch 20 --out "$RESULTS" --timeout 300 >&2
+    --label w3-password --connections 60 --in-flight 20 --out "$RESULTS" --timeout 300 >&2
 fi
 stop "$pid"
 start_parley

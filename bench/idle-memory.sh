@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What an idle logged-in Parley connection costs the server, and where (docs/performance.md, "What changed in
 # session 7"). Starts `parley serve` on a copy of ab-login.sh's registered store, opens and logs in N connections
-# as W3 does (500 at a time) and holds them; while they are held it prints the server's RSS, the managed objects per
+# as W3 does (64 logins in flight) and holds them; while they are held it prints the server's RSS, the managed objects per
 # connection from a heap snapshot (dotnet-gcdump: the types with at least 95 % of N instances, summed), and, with
 # TRIM=1, the RSS after glibc's malloc_trim(0) (called through gdb: the memory malloc holds free).
 #   bash bench/idle-memory.sh                      # N=2000
@@ -19,7 +19,7 @@ source "$(dirname "$0")/ab-common.sh"
 start_from_template "$N" "$TEMPLATE"
 rss() { awk '/VmRSS/ {print $2}' "/proc/$pid/status"; }
 dotnet "$PB" w3 --system parley --port "$port" --pid "$pid" --fingerprint "$fp" --tokens "$W/tokens.tsv" --out "$W/w3.jsonl" \
-    --label w3 --connections "$N" --batch 500 --timeout 300 --hold 30 >/dev/null 2>"$W/hold.err" &
+    --label w3 --connections "$N" --in-flight 64 --timeout 300 --hold 30 >/dev/null 2>"$W/hold.err" &
 bench=$!
 for _ in $(seq 600); do grep -q holding "$W/hold.err" && break; sleep 0.5; done
 grep -q holding "$W/hold.err" || { echo "idle-memory.sh: the connections were not all held" >&2; exit 1; }
