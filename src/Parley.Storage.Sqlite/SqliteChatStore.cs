@@ -30,6 +30,7 @@ public sealed class SqliteChatStore : IChatStore
 
     private SqliteChatStore(SqliteStoreOptions options)
     {
+        SqliteProcessConfig.EnsureApplied();
         _options = options;
         // Receipts are usually asked for within a few merges of the entries they cover (docs/architecture.md).
         var partitions = new StagedPartitions(options.StagedPartitions);
