@@ -42,6 +42,31 @@ public sealed class SqliteAppendTests
     }
 
     /// <summary>
+    /// Empty text stays empty (not NULL), and non-ASCII text and names come back exactly, from the staged rows and after
+    /// the merge into the log.
+    /// </summary>
+    [Fact]
+    public async Task AppendAsync_EmptyAndNonAsciiText_ReadBackExactlyBeforeAndAfterReopen()
+    {
+        await using var temp = new TempStore();
+        await temp.CreateUsersAsync("alice", "zoë");
+        string[] texts = ["", "héllo ✓ 日本語 🎉", "tab\tand\nnewline"];
+        foreach (var text in texts)
+        {
+            Assert.Equal(AppendStatus.Stored, (await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "zoë", text))).Status);
+        }
+
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var log = await temp.Store.ReadLogAsync("zoë", 0, 100);
+            Assert.Equal(texts, log.Select(e => e.Text));
+            Assert.All(log, e => Assert.Equal(("zoë", "alice", "zoë"), (e.Owner, e.From, e.To)));
+            Assert.Equal(texts, (await temp.Store.ReadLogAsync("alice", 0, 100)).Select(e => e.Text));
+            await temp.ReopenAsync(); // a clean close merges the staged rows into the log table
+        }
+    }
+
+    /// <summary>
     /// A head read from the table (nothing appended since the store opened) is remembered, and a later append still
     /// moves it: an idle user's logins cost no query, and a remembered head never hides a new message.
     /// </summary>
