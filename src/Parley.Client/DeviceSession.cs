@@ -142,25 +142,27 @@ public sealed class DeviceSession : IAsyncDisposable
     }
 
     /// <summary>Connects and resumes once. Throws <see cref="NotLoggedInException"/> when the token is refused.</summary>
-    public async Task<ParleyConnection> ConnectAsync(CancellationToken cancellationToken = default)
+    public Task<ParleyConnection> ConnectAsync(CancellationToken cancellationToken = default) => ConnectAsync(syncAfter: null, cancellationToken);
+
+    /// <summary>
+    /// Connects and resumes in one round trip after TLS (HELLO and RESUME in one write, and SYNC from
+    /// <paramref name="syncAfter"/> with them when given: <see cref="ParleyConnection.ConnectAndResumeAsync"/>).
+    /// </summary>
+    private async Task<ParleyConnection> ConnectAsync(ulong? syncAfter, CancellationToken cancellationToken)
     {
         var token = _home.LoadToken(_role) ?? throw new NotLoggedInException();
-        var connection = await ServerList.ConnectAsync(ServerList.Parse(Profile.Server), ServerTrust.Pinned(_home.KnownServers, false),
-            cancellationToken).ConfigureAwait(false);
+        ParleyConnection connection;
         try
         {
-            var ok = await connection.ResumeAsync(Profile.User, token, Device, cancellationToken).ConfigureAwait(false);
+            (connection, var ok) = await ServerList.ConnectAndResumeAsync(ServerList.Parse(Profile.Server), ServerTrust.Pinned(_home.KnownServers, false),
+                Profile.User, token, Device, syncAfter, cancellationToken).ConfigureAwait(false);
             _home.SaveToken(_role, ok.Token);
         }
         catch (ParleyErrorException error) when (error.Code == ErrorCode.AuthFailed)
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
+            // The connection is already closed and disposed (the server closes it: the SYNC behind the RESUME came
+            // before any login).
             throw new NotLoggedInException($"the server no longer accepts this device's login ({error.Message}); run `parley login` again");
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
         }
 
         // Published before the watch list is read, so a WatchAsync meanwhile either lands in this snapshot or sends on
@@ -254,7 +256,7 @@ public sealed class DeviceSession : IAsyncDisposable
             ParleyConnection connection;
             try
             {
-                connection = _connection is { Completion.IsCompleted: false } current ? current : await ConnectAsync(cancellationToken).ConfigureAwait(false);
+                connection = _connection is { Completion.IsCompleted: false } current ? current : await ConnectAsync(Cursor, cancellationToken).ConfigureAwait(false);
                 backoff = TimeSpan.FromMilliseconds(250);
             }
             catch (Exception exception) when (follow && IsTransient(exception))
@@ -269,7 +271,10 @@ public sealed class DeviceSession : IAsyncDisposable
             ClosedEvent? closed = null;
             try
             {
-                await connection.SyncAsync(Cursor, cancellationToken).ConfigureAwait(false);
+                if (!connection.SyncSent) // a reconnect sent it with its login
+                {
+                    await connection.SyncAsync(Cursor, cancellationToken).ConfigureAwait(false);
+                }
             }
             catch (IOException)
             {

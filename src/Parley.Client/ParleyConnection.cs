@@ -35,6 +35,13 @@ public sealed class ParleyConnection : IAsyncDisposable
     /// </summary>
     private readonly ConcurrentDictionary<MessageId, Channel<Frame>> _fileFrames = new();
     private TaskCompletionSource<Frame>? _pendingControl;
+
+    /// <summary>
+    /// The answer awaited after <see cref="_pendingControl"/>'s, when two requests went out in one write (HELLO and
+    /// RESUME, <see cref="ConnectAndResumeAsync"/>). The read loop moves it up when the first answer arrives, so the
+    /// second can never arrive before it is registered.
+    /// </summary>
+    private TaskCompletionSource<Frame>? _queuedControl;
     private Task _readLoop = Task.CompletedTask;
     private ErrorFrame? _closeError;
 
@@ -79,8 +86,29 @@ public sealed class ParleyConnection : IAsyncDisposable
     /// Opens TCP, runs TLS with the server's key checked against <paramref name="trust"/> before any byte of ours is
     /// sent, then HELLO/WELCOME. A key that is unknown or changed throws <see cref="ServerIdentityException"/>.
     /// </summary>
-    public static async Task<ParleyConnection> ConnectAsync(ServerAddress address, ServerTrust trust, ProtocolLimits? limits = null,
-        CancellationToken cancellationToken = default)
+    public static Task<ParleyConnection> ConnectAsync(ServerAddress address, ServerTrust trust, ProtocolLimits? limits = null,
+        CancellationToken cancellationToken = default) =>
+        ConnectCoreAsync(address, trust, limits, (connection, ct) => connection.HelloAsync(ct), cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="ConnectAsync"/>, then logs in with a resume token in the same round trip: HELLO, RESUME and,
+    /// with <paramref name="syncAfter"/>, SYNC go out in one write, and the server answers them in order (protocol.md
+    /// §5, "Pipelined login"). A reconnect then costs TCP, TLS and one round trip instead of three. A refused token
+    /// throws <see cref="ParleyErrorException"/> (AuthFailed) as <see cref="ResumeAsync"/> does; the server then closes
+    /// the connection, since the SYNC behind it came before any login.
+    /// </summary>
+    public static async Task<(ParleyConnection Connection, AuthOkFrame Ok)> ConnectAndResumeAsync(ServerAddress address, ServerTrust trust,
+        string user, byte[] token, string device, ulong? syncAfter, ProtocolLimits? limits = null, CancellationToken cancellationToken = default)
+    {
+        AuthOkFrame? ok = null;
+        var connection = await ConnectCoreAsync(address, trust, limits,
+            async (connection, ct) => ok = await connection.HelloAndResumeAsync(user, token, device, syncAfter, ct).ConfigureAwait(false),
+            cancellationToken).ConfigureAwait(false);
+        return (connection, ok!);
+    }
+
+    private static async Task<ParleyConnection> ConnectCoreAsync(ServerAddress address, ServerTrust trust, ProtocolLimits? limits,
+        Func<ParleyConnection, CancellationToken, Task> start, CancellationToken cancellationToken)
     {
         var validator = trust.CreateValidator(address.ToString());
         var client = new TcpClient { NoDelay = true };
@@ -109,12 +137,12 @@ public sealed class ParleyConnection : IAsyncDisposable
             }
 
             connection = new ParleyConnection(tls, limits ?? ProtocolLimits.Default) { TlsProtocol = tls.SslProtocol };
-            await connection.HelloAsync(cancellationToken).ConfigureAwait(false);
+            await start(connection, cancellationToken).ConfigureAwait(false);
             return connection;
         }
         catch
         {
-            // A failed HELLO must not leave the read loop or the keep-alive timer behind (one per failed attempt).
+            // A failed HELLO (or login) must not leave the read loop or the keep-alive timer behind (one per failed attempt).
             if (connection is not null)
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
@@ -125,6 +153,25 @@ public sealed class ParleyConnection : IAsyncDisposable
             }
 
             client.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="ConnectAndResumeAsync"/> over an existing stream (in-memory tests; no TLS): HELLO, RESUME and SYNC
+    /// in one write.
+    /// </summary>
+    public static async Task<(ParleyConnection Connection, AuthOkFrame Ok)> ResumeOverStreamAsync(Stream stream, string user, byte[] token,
+        string device, ulong? syncAfter, ProtocolLimits? limits = null, CancellationToken cancellationToken = default)
+    {
+        var connection = new ParleyConnection(stream, limits ?? ProtocolLimits.Default);
+        try
+        {
+            return (connection, await connection.HelloAndResumeAsync(user, token, device, syncAfter, cancellationToken).ConfigureAwait(false));
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -187,8 +234,14 @@ public sealed class ParleyConnection : IAsyncDisposable
     }
 
     /// <summary>Asks for every log entry after <paramref name="after"/>; they arrive as events, then a <see cref="SyncedEvent"/>.</summary>
-    public Task SyncAsync(ulong after, CancellationToken cancellationToken = default) =>
-        WriteAsync(new SequenceFrame(FrameType.Sync, after), cancellationToken);
+    public Task SyncAsync(ulong after, CancellationToken cancellationToken = default)
+    {
+        SyncSent = true;
+        return WriteAsync(new SequenceFrame(FrameType.Sync, after), cancellationToken);
+    }
+
+    /// <summary>Whether this connection has sent its SYNC (a session sends one; <see cref="ConnectAndResumeAsync"/> may have).</summary>
+    public bool SyncSent { get; private set; }
 
     /// <summary>Tells the server this device has everything up to <paramref name="upTo"/>.</summary>
     public Task AckAsync(ulong upTo, CancellationToken cancellationToken = default) =>
@@ -337,6 +390,61 @@ public sealed class ParleyConnection : IAsyncDisposable
         Version = ((WelcomeFrame)reply).Version;
     }
 
+    /// <summary>
+    /// HELLO, RESUME and optionally SYNC in one write; WELCOME is awaited as the first answer and AUTH_OK as the second
+    /// (<see cref="_queuedControl"/>). SYNC's own answers (DELIVERs, SYNCED) arrive as events, as after
+    /// <see cref="SyncAsync"/>.
+    /// </summary>
+    private async Task<AuthOkFrame> HelloAndResumeAsync(string user, byte[] token, string device, ulong? syncAfter, CancellationToken cancellationToken)
+    {
+        _readLoop = Task.Run(ReadLoopAsync, CancellationToken.None);
+        var welcome = new TaskCompletionSource<Frame>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var authenticated = new TaskCompletionSource<Frame>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _queuedControl = authenticated; // before the write: the read loop must find it when WELCOME arrives
+        _controlIsDirectoryRequest = false;
+        Volatile.Write(ref _pendingControl, welcome);
+        try
+        {
+            List<Frame> frames = [new HelloFrame(ProtocolVersion.Min, ProtocolVersion.Max, "parley-dotnet"), new ResumeFrame(user, token, device)];
+            if (syncAfter is { } after)
+            {
+                frames.Add(new SequenceFrame(FrameType.Sync, after));
+                SyncSent = true;
+            }
+
+            await WriteAsync(frames, cancellationToken).ConfigureAwait(false);
+            Version = ((WelcomeFrame)await welcome.Task.WaitAsync(cancellationToken).ConfigureAwait(false)).Version;
+            _keepAlive = new Timer(_ => _ = KeepAliveAsync(), null, KeepAliveInterval, KeepAliveInterval);
+            return (AuthOkFrame)await authenticated.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.CompareExchange(ref _queuedControl, null, authenticated);
+            Interlocked.CompareExchange(ref _pendingControl, null, welcome);
+            Interlocked.CompareExchange(ref _pendingControl, null, authenticated);
+        }
+    }
+
+    /// <summary>Completes the awaited control answer and moves the queued one up (read loop only).</summary>
+    private void AnswerControl(Frame? answer, Exception? error)
+    {
+        var current = _pendingControl;
+        if (current is null)
+        {
+            return;
+        }
+
+        Interlocked.CompareExchange(ref _pendingControl, Interlocked.Exchange(ref _queuedControl, null), current);
+        if (error is null)
+        {
+            current.TrySetResult(answer!);
+        }
+        else
+        {
+            current.TrySetException(error);
+        }
+    }
+
     private async Task KeepAliveAsync()
     {
         try
@@ -376,7 +484,10 @@ public sealed class ParleyConnection : IAsyncDisposable
         }
     }
 
-    private async Task WriteAsync(Frame frame, CancellationToken cancellationToken)
+    private Task WriteAsync(Frame frame, CancellationToken cancellationToken) => WriteAsync([frame], cancellationToken);
+
+    /// <summary>Writes <paramref name="frames"/> with one flush: one TLS record and one send when they fit.</summary>
+    private async Task WriteAsync(IReadOnlyList<Frame> frames, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -386,7 +497,11 @@ public sealed class ParleyConnection : IAsyncDisposable
                 throw new IOException("the connection is closed", _closeError is null ? null : new ParleyErrorException(_closeError.Code, _closeError.Message));
             }
 
-            FrameCodec.Write(_writer, frame, _limits.MaxFrameLength);
+            foreach (var frame in frames)
+            {
+                FrameCodec.Write(_writer, frame, _limits.MaxFrameLength);
+            }
+
             var flush = await _writer.FlushAsync(cancellationToken).ConfigureAwait(false);
             if (flush.IsCompleted)
             {
@@ -446,7 +561,9 @@ public sealed class ParleyConnection : IAsyncDisposable
             var closed = new IOException(_closeError is null ? "connection closed" : $"server closed the connection: {_closeError.Message}",
                 _closeError is null ? failure : new ParleyErrorException(_closeError.Code, _closeError.Message));
             _closed = closed;
-            _pendingControl?.TrySetException(_closeError is null ? closed : new ParleyErrorException(_closeError.Code, _closeError.Message));
+            var controlError = _closeError is null ? (Exception)closed : new ParleyErrorException(_closeError.Code, _closeError.Message);
+            _pendingControl?.TrySetException(controlError);
+            _queuedControl?.TrySetException(controlError);
             foreach (var pending in _pendingSends.Values)
             {
                 pending.TrySetException(closed);
@@ -500,9 +617,9 @@ public sealed class ParleyConnection : IAsyncDisposable
             case ErrorFrame error:
                 // An id-less error answers the pending login, or announces why the server is closing.
                 // Malformed answers a directory request (a bad endpoint) without closing; otherwise it is a closing error.
-                if (_pendingControl is { } control && (IsAuthAnswer(error.Code) || (error.Code == ErrorCode.Malformed && _controlIsDirectoryRequest)))
+                if (_pendingControl is not null && (IsAuthAnswer(error.Code) || (error.Code == ErrorCode.Malformed && _controlIsDirectoryRequest)))
                 {
-                    control.TrySetException(new ParleyErrorException(error.Code, error.Message));
+                    AnswerControl(null, new ParleyErrorException(error.Code, error.Message));
                 }
                 else if (error.Code is ErrorCode.TooManyWatched || (error.Code is ErrorCode.BadId && _pendingControl is null))
                 {
@@ -516,7 +633,7 @@ public sealed class ParleyConnection : IAsyncDisposable
 
                 break;
             case WelcomeFrame or AuthOkFrame or DirectoryRegisteredFrame or PeersFrame or HeartbeatOkFrame:
-                _pendingControl?.TrySetResult(frame);
+                AnswerControl(frame, null);
                 break;
             case WhoListFrame who:
                 if (_pendingWho.TryDequeue(out var pendingWho))

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Parley.Protocol.Frames;
 
 namespace Parley.Client;
 
@@ -22,14 +23,25 @@ public static class ServerList
     /// Connects to the first server that answers; throws the last failure when none does. A server whose key is
     /// refused is not skipped silently: the identity error is thrown at once, since it may be an attack.
     /// </summary>
-    public static async Task<ParleyConnection> ConnectAsync(IReadOnlyList<ServerAddress> servers, ServerTrust trust, CancellationToken cancellationToken = default)
+    public static Task<ParleyConnection> ConnectAsync(IReadOnlyList<ServerAddress> servers, ServerTrust trust, CancellationToken cancellationToken = default) =>
+        FirstAsync(servers, server => ParleyConnection.ConnectAsync(server, trust, cancellationToken: cancellationToken));
+
+    /// <summary>
+    /// <see cref="ParleyConnection.ConnectAndResumeAsync"/> on the first server that answers (HELLO, RESUME and SYNC in
+    /// one round trip); the same rules as <see cref="ConnectAsync"/>.
+    /// </summary>
+    public static Task<(ParleyConnection Connection, AuthOkFrame Ok)> ConnectAndResumeAsync(IReadOnlyList<ServerAddress> servers,
+        ServerTrust trust, string user, byte[] token, string device, ulong? syncAfter, CancellationToken cancellationToken = default) =>
+        FirstAsync(servers, server => ParleyConnection.ConnectAndResumeAsync(server, trust, user, token, device, syncAfter, cancellationToken: cancellationToken));
+
+    private static async Task<T> FirstAsync<T>(IReadOnlyList<ServerAddress> servers, Func<ServerAddress, Task<T>> connect)
     {
         Exception? last = null;
         foreach (var server in servers)
         {
             try
             {
-                return await ParleyConnection.ConnectAsync(server, trust, cancellationToken: cancellationToken).ConfigureAwait(false);
+                return await connect(server).ConfigureAwait(false);
             }
             catch (Exception exception) when (servers.Count > 1 && exception is SocketException or IOException or TimeoutException)
             {

@@ -92,6 +92,30 @@ internal sealed class TestServer : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>
+    /// Opens a connection and logs in with HELLO, RESUME and (with <paramref name="syncAfter"/>) SYNC in one write
+    /// (<see cref="ParleyConnection.ResumeOverStreamAsync"/>); <paramref name="wrap"/> can watch the client's stream.
+    /// </summary>
+    public async Task<(ParleyConnection Connection, AuthOkFrame Auth)> ResumePipelinedAsync(string user, byte[] token, string device,
+        ulong? syncAfter, Func<Stream, Stream>? wrap = null)
+    {
+        var (client, server) = DuplexPipeStream.CreatePair();
+        var run = Server.RunConnectionAsync(server, DefaultAddress);
+        lock (_lock)
+        {
+            _runs.Add(run);
+        }
+
+        var (connection, auth) = await ParleyConnection.ResumeOverStreamAsync(wrap is null ? client : wrap(client), user, token, device, syncAfter)
+            .WaitAsync(Events.Timeout);
+        lock (_lock)
+        {
+            _clients.Add(connection);
+        }
+
+        return (connection, auth);
+    }
+
     /// <summary>Connects and registers <paramref name="user"/>.</summary>
     public async Task<(ParleyConnection Connection, AuthOkFrame Auth)> RegisterAsync(string user, string device = "phone",
         string password = Password, string address = DefaultAddress)
