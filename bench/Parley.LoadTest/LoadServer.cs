@@ -82,6 +82,10 @@ internal sealed class LoadServer : IAsyncDisposable
             : ConnectAsync(cancellationToken);
 
     /// <summary>A new connection, TLS-pinned to this server's key, past HELLO/WELCOME.</summary>
+    /// <summary>The address clients connect to, and the key they pin.</summary>
+    public (ServerAddress Address, ServerTrust Trust) Endpoint =>
+        (new ServerAddress("127.0.0.1", _server.LocalEndPoint.Port), ServerTrust.ExactKey(_server.Fingerprint!));
+
     public Task<ParleyConnection> ConnectAsync(CancellationToken cancellationToken) =>
         ParleyConnection.ConnectAsync(new ServerAddress("127.0.0.1", _server.LocalEndPoint.Port), ServerTrust.ExactKey(_server.Fingerprint!),
             cancellationToken: cancellationToken);

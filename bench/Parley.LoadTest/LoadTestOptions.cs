@@ -29,6 +29,12 @@ internal sealed record LoadTestOptions
     /// </summary>
     public int WarmupMessages { get; init; } = 5_000;
 
+    /// <summary>Reconnects measured in (d), through a relay that delays each direction by half of <see cref="RttMs"/>; 0 skips (d).</summary>
+    public int Reconnects { get; init; }
+
+    /// <summary>The round trip the relay of (d) adds, in milliseconds.</summary>
+    public int RttMs { get; init; } = 50;
+
     /// <summary>Independent rounds, each with a fresh directory, store and server; the report gives each and the medians.</summary>
     public int Repeat { get; init; } = 1;
 
@@ -56,6 +62,9 @@ internal sealed record LoadTestOptions
           --windowed N           (b) messages sent by one sender with --window in flight [20000]
           --e2e N                (c) messages to an online, acknowledging recipient [20000]
           --window W             sends in flight in (b) and (c) [64]
+          --reconnects N         (d) reconnects (resume + SYNC) through a relay adding --rtt-ms, step by step
+                                 and pipelined, alternately [0: skipped]
+          --rtt-ms D             the round trip (d)'s relay adds, in milliseconds [50]
           --text-bytes B         message size in bytes, at least 32 [100]
           --warmup N             unmeasured messages before each round [5000]
           --repeat R             independent rounds (fresh store and server each); medians are reported [1]
@@ -95,6 +104,8 @@ internal sealed record LoadTestOptions
                 "--windowed" => options with { WindowedMessages = value },
                 "--e2e" => options with { EndToEndMessages = value },
                 "--window" => options with { Window = Math.Max(1, value) },
+                "--reconnects" => options with { Reconnects = Math.Max(0, value) },
+                "--rtt-ms" => options with { RttMs = Math.Max(0, value) },
                 "--text-bytes" => options with { TextBytes = Math.Max(32, value) },
                 "--warmup" => options with { WarmupMessages = value },
                 "--repeat" => options with { Repeat = Math.Max(1, value) },

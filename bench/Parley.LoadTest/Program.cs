@@ -61,6 +61,11 @@ try
         Console.WriteLine($"## Round {round} of {options.Repeat} (TLS {sender.TlsProtocol}, store {(options.Nats is null ? server.DatabasePath : "NATS " + options.Nats)})");
         Console.WriteLine();
         Console.WriteLine(Report.Table(results));
+        if (options.Reconnects > 0)
+        {
+            Console.WriteLine(await ReconnectScenario.RunAsync(server, options, deadline.Token));
+            Console.WriteLine();
+        }
     }
 }
 catch (OperationCanceledException) when (deadline.IsCancellationRequested)
