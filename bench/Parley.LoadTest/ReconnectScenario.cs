@@ -48,7 +48,7 @@ internal static class ReconnectScenario
 
             await using (connection)
             {
-                await WaitForSyncedAsync(connection, cancellationToken);
+                await Scenarios.WaitForSyncedAsync(connection, cancellationToken);
                 if (i >= 2) // the first pair warms up (JIT, the TLS session cache)
                 {
                     (i % 2 == 0 ? stepwise : pipelined).Add(clock.Elapsed.TotalMilliseconds);
@@ -64,21 +64,5 @@ internal static class ReconnectScenario
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
-    private static async Task WaitForSyncedAsync(ParleyConnection connection, CancellationToken cancellationToken)
-    {
-        await foreach (var serverEvent in connection.Events.ReadAllAsync(cancellationToken))
-        {
-            switch (serverEvent)
-            {
-                case SyncedEvent:
-                    return;
-                case ClosedEvent closed:
-                    throw new IOException($"the connection closed before SYNCED: {closed}");
-            }
-        }
-
-        throw new IOException("the events ended before SYNCED");
     }
 }

@@ -187,7 +187,8 @@ internal static class Scenarios
         return lastArrival;
     }
 
-    private static async Task WaitForSyncedAsync(ParleyConnection connection, CancellationToken cancellationToken)
+    /// <summary>Reads <paramref name="connection"/>'s events up to SYNCED; a close before it throws.</summary>
+    internal static async Task WaitForSyncedAsync(ParleyConnection connection, CancellationToken cancellationToken)
     {
         await foreach (var serverEvent in connection.Events.ReadAllAsync(cancellationToken))
         {
@@ -196,11 +197,11 @@ internal static class Scenarios
                 case SyncedEvent:
                     return;
                 case ClosedEvent closed:
-                    throw new IOException($"the recipient's connection closed before SYNCED: {closed}");
+                    throw new IOException($"the connection closed before SYNCED: {closed}");
             }
         }
 
-        throw new IOException("the recipient's events ended before SYNCED");
+        throw new IOException("the events ended before SYNCED");
     }
 
     /// <summary>ASCII text of exactly <paramref name="bytes"/> bytes.</summary>
