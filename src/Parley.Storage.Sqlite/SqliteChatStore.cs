@@ -341,6 +341,7 @@ public sealed class SqliteChatStore : IChatStore
         using var staged = _writeConnection.CreateCommand();
         staged.CommandText = StagedMerge.Schema(_state.Partitions);
         staged.ExecuteNonQuery();
+        SenderSequenceColumn.Migrate(_writeConnection); // staged tables a crash left behind get it before the merge below
 
         // What a crash left staged goes into the indexed tables before anything reads or writes.
         StagedMerge.RunAll(_writeConnection);

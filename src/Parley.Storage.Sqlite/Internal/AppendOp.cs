@@ -143,6 +143,9 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
             insert.Bind(11, file.Sha256);
         }
 
+        // The sender's copy's place, for delivery receipts (SenderSequenceColumn); 0 when no other log has a copy.
+        insert.Bind(12, (long)senderSequence);
+
         insert.Execute();
         var entry = new LogEntry(owner, sequence, id, from, to, time, text, file);
         context.Appended.Add(entry);

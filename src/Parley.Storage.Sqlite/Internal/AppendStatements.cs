@@ -9,7 +9,7 @@ internal sealed class AppendStatements : IDisposable
     {
         FindSubmit = new(connection, "SELECT digest, seq, time FROM submits WHERE sender = ?1 AND id = ?2");
         InsertStaged = [.. partitions.LogTables.Select(table => new RawStatement(connection,
-            $"INSERT INTO {table}({StagedMerge.LogColumns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"))];
+            $"INSERT INTO {table}({StagedMerge.LogColumns}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"))];
         InsertStagedSubmit = [.. partitions.SubmitTables.Select(table => new RawStatement(connection,
             $"INSERT INTO {table}({StagedMerge.SubmitColumns}) VALUES (?1, ?2, ?3, ?4, ?5)"))];
         UpsertDevice = new(connection,

@@ -1,5 +1,3 @@
-using Parley.Protocol;
-
 namespace Parley.Storage.Sqlite.Internal;
 
 /// <summary>
@@ -45,8 +43,8 @@ internal sealed class CursorOp(string user, string device, ulong acknowledged) :
     /// <summary>
     /// The newest message per sender in (<paramref name="after"/>, <paramref name="upTo"/>], mapped to its place in
     /// the sender's log: for staged entries from the staged log, which keeps it beside the entry; for entries of the
-    /// last few merges from <see cref="RecentlyMerged"/>; for older ones through the dedupe table, which records the
-    /// sender's sequence of every submission.
+    /// last few merges from <see cref="RecentlyMerged"/>; for older ones from the log rows' <c>sender_seq</c>
+    /// (<see cref="SenderSequenceColumn"/>), or through the dedupe table for rows older than that column.
     /// </summary>
     private void AddReceipts(WriterContext context, ulong after, ulong upTo)
     {
@@ -67,9 +65,13 @@ internal sealed class CursorOp(string user, string device, ulong acknowledged) :
             return;
         }
 
+        // The rest from the log's rows: each recipient entry carries its sender's sequence (sender_seq, schema 3); only
+        // rows written before that column look theirs up in submits. No partition can hide one: every row of that age
+        // and its submission were merged at the start that added the column.
         var query = context.Commands.Get(
             """
-            SELECT l.sender, MAX(s.seq) FROM log l JOIN submits s ON s.sender = l.sender AND s.id = l.id
+            SELECT l.sender, MAX(COALESCE(l.sender_seq, (SELECT s.seq FROM submits s WHERE s.sender = l.sender AND s.id = l.id)))
+            FROM log l
             WHERE l.owner = $owner AND l.seq > $after AND l.seq <= $upTo AND l.sender <> $owner
             GROUP BY l.sender
             """,
@@ -81,31 +83,10 @@ internal sealed class CursorOp(string user, string device, ulong acknowledged) :
         {
             while (reader.Read())
             {
-                Raise(newest, reader.GetString(0), (ulong)reader.GetInt64(1));
-            }
-        }
-
-        if (context.Partitions.Count > 1)
-        {
-            // With a partitioned staged log, this owner's entry can be merged while the sender's submission still waits
-            // in the sender's partition: those entries have no row in submits, and their place is in the staged map.
-            var unmatched = context.Commands.Get(
-                """
-                SELECT l.sender, l.id FROM log l
-                WHERE l.owner = $owner AND l.seq > $after AND l.seq <= $upTo AND l.sender <> $owner
-                  AND NOT EXISTS (SELECT 1 FROM submits s WHERE s.sender = l.sender AND s.id = l.id)
-                """,
-                "$owner", "$after", "$upTo");
-            unmatched.Parameters[0].Value = user;
-            unmatched.Parameters[1].Value = (long)after;
-            unmatched.Parameters[2].Value = (long)upTo;
-            using var reader = unmatched.ExecuteReader();
-            while (reader.Read())
-            {
-                var sender = reader.GetString(0);
-                if (context.State.TryGetStagedSubmit(sender, new MessageId((byte[])reader.GetValue(1)), out var submit))
+                // 0: no copy in the sender's log (a bot's reply); NULL: an old row whose submission is gone.
+                if (!reader.IsDBNull(1) && reader.GetInt64(1) > 0)
                 {
-                    Raise(newest, sender, submit.Sequence);
+                    Raise(newest, reader.GetString(0), (ulong)reader.GetInt64(1));
                 }
             }
         }

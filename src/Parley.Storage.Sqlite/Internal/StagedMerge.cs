@@ -14,7 +14,7 @@ namespace Parley.Storage.Sqlite.Internal;
 internal static class StagedMerge
 {
     /// <summary>The columns of a staged (and merged) log row, in the order appends bind them.</summary>
-    public const string LogColumns = "owner, seq, id, sender, recipient, time, body, file_id, file_name, file_size, file_sha";
+    public const string LogColumns = "owner, seq, id, sender, recipient, time, body, file_id, file_name, file_size, file_sha, sender_seq";
 
     /// <summary>The columns of a staged (and merged) submission, in the order appends bind them.</summary>
     public const string SubmitColumns = "sender, id, digest, seq, time";
@@ -22,11 +22,27 @@ internal static class StagedMerge
     /// <summary>Creates the staged tables of every partition that does not have them yet.</summary>
     public static string Schema(StagedPartitions partitions) => string.Concat(Enumerable.Range(0, partitions.Count).Select(k => $"""
         CREATE TABLE IF NOT EXISTS {StagedPartitions.LogTable(k)}(owner TEXT NOT NULL, seq INTEGER NOT NULL, id BLOB NOT NULL, sender TEXT NOT NULL,
-            recipient TEXT NOT NULL, time INTEGER NOT NULL, body TEXT NOT NULL, file_id BLOB, file_name TEXT, file_size INTEGER, file_sha BLOB);
+            recipient TEXT NOT NULL, time INTEGER NOT NULL, body TEXT NOT NULL, file_id BLOB, file_name TEXT, file_size INTEGER, file_sha BLOB,
+            sender_seq INTEGER);
         CREATE TABLE IF NOT EXISTS {StagedPartitions.SubmitTable(k)}(sender TEXT NOT NULL, id BLOB NOT NULL, digest BLOB NOT NULL, seq INTEGER NOT NULL,
             time INTEGER NOT NULL);
 
         """));
+
+    /// <summary>Every staged table in the file, of any partition count this store was ever opened with.</summary>
+    public static List<string> StagedTables(SqliteConnection connection)
+    {
+        var tables = new List<string>();
+        using var list = connection.CreateCommand();
+        list.CommandText = "SELECT name FROM sqlite_schema WHERE type = 'table' AND (name = 'staged_log' OR name = 'staged_submits' OR name GLOB 'staged_log_[0-9]*' OR name GLOB 'staged_submits_[0-9]*')";
+        using var reader = list.ExecuteReader();
+        while (reader.Read())
+        {
+            tables.Add(reader.GetString(0));
+        }
+
+        return tables;
+    }
 
     /// <summary>
     /// Moves every staged row of every staged table in the file into the indexed tables, in a transaction of its own
@@ -34,16 +50,7 @@ internal static class StagedMerge
     /// </summary>
     public static void RunAll(SqliteConnection connection)
     {
-        var tables = new List<string>();
-        using (var list = connection.CreateCommand())
-        {
-            list.CommandText = "SELECT name FROM sqlite_schema WHERE type = 'table' AND (name = 'staged_log' OR name = 'staged_submits' OR name GLOB 'staged_log_[0-9]*' OR name GLOB 'staged_submits_[0-9]*')";
-            using var reader = list.ExecuteReader();
-            while (reader.Read())
-            {
-                tables.Add(reader.GetString(0));
-            }
-        }
+        var tables = StagedTables(connection);
 
         if (tables.Count == 0)
         {

@@ -29,10 +29,14 @@ internal sealed class TempStore : IAsyncDisposable
 
     public SqliteChatStore Store { get; private set; }
 
-    /// <summary>Closes the store (every queued write finishes) and opens the same file again.</summary>
-    public async Task ReopenAsync()
+    /// <summary>
+    /// Closes the store (every queued write finishes) and opens the same file again, running <paramref name="whileClosed"/>
+    /// on the file's path in between (to make it look like an older or crashed store).
+    /// </summary>
+    public async Task ReopenAsync(Action<string>? whileClosed = null)
     {
         await Store.DisposeAsync();
+        whileClosed?.Invoke(Path);
         Store = Open();
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Parley.Protocol;
 using Parley.Server.Tests.Infrastructure;
 using Parley.Storage;
@@ -27,6 +28,86 @@ public sealed class SqliteDeliveryReceiptTests
                 [new DeliveryReceipt("alice", "bob", lastFromAlice.SenderSequence), new DeliveryReceipt("carol", "bob", 1)],
                 receipts.OrderBy(r => r.Sender, StringComparer.Ordinal));
         }
+    }
+
+    /// <summary>
+    /// Rows written before the log had <c>sender_seq</c> (NULL there) still get their receipts, from the dedupe table;
+    /// rows written since carry the sender's sequence themselves. Both kinds in one acknowledged range.
+    /// </summary>
+    [Fact]
+    public async Task SaveCursorAsync_RowsFromBeforeSenderSeqAndAfter_ReceiptsForBoth()
+    {
+        await using var temp = new TempStore();
+        await temp.CreateUsersAsync("alice", "bob", "carol");
+        var oldFromAlice = await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "old"));
+        await temp.ReopenAsync(path => Execute(path, "UPDATE log SET sender_seq = NULL")); // the close merged it into log
+        var newFromCarol = await temp.Store.AppendAsync(new Submission("carol", MessageId.NewRandom(), "bob", "new"));
+        await temp.ReopenAsync(); // nothing remembered in memory: both come from the log table
+        var receipts = new List<DeliveryReceipt>();
+        temp.Store.Delivered = batch => { lock (receipts) { receipts.AddRange(batch); } };
+
+        await temp.Store.SaveCursorAsync("bob", "phone", 2);
+
+        lock (receipts)
+        {
+            Assert.Equal(
+                [new DeliveryReceipt("alice", "bob", oldFromAlice.SenderSequence), new DeliveryReceipt("carol", "bob", newFromCarol.SenderSequence)],
+                receipts.OrderBy(r => r.Sender, StringComparer.Ordinal));
+        }
+    }
+
+    /// <summary>
+    /// A store written before schema 3, with a staged row a crash left behind: opening it adds <c>sender_seq</c> to the
+    /// log and to the staged table, merges the staged row, and its receipt still comes.
+    /// </summary>
+    [Fact]
+    public async Task Open_StoreFromBeforeSenderSeqWithAStagedRow_MigratesMergesAndReceipts()
+    {
+        await using var temp = new TempStore(stagedPartitions: 1);
+        await temp.CreateUsersAsync("alice", "bob");
+        await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "merged"));
+        var staged = await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "staged"));
+
+        // The clean close merged both; put the second back where a crash would have left it, in the old schema.
+        await temp.ReopenAsync(path => Execute(path, """
+            INSERT INTO staged_log(owner, seq, id, sender, recipient, time, body)
+                SELECT owner, seq, id, sender, recipient, time, body FROM log WHERE owner = 'bob' AND seq = 2;
+            INSERT INTO staged_submits SELECT sender, id, digest, seq, time FROM submits WHERE sender = 'alice' AND seq = 2;
+            DELETE FROM log WHERE owner = 'bob' AND seq = 2;
+            DELETE FROM submits WHERE sender = 'alice' AND seq = 2;
+            ALTER TABLE log DROP COLUMN sender_seq;
+            ALTER TABLE staged_log DROP COLUMN sender_seq;
+            UPDATE meta SET value = '2' WHERE key = 'schema';
+            """));
+
+        Assert.Equal(0, TempStore.CountRows(temp.Path, "staged_log"));
+        Assert.Equal(["merged", "staged"], (await temp.Store.ReadLogAsync("bob", 0, 10)).Select(e => e.Text));
+        Assert.Equal("3", Scalar(temp.Path, "SELECT value FROM meta WHERE key = 'schema'"));
+        var receipts = new List<DeliveryReceipt>();
+        temp.Store.Delivered = batch => { lock (receipts) { receipts.AddRange(batch); } };
+        await temp.Store.SaveCursorAsync("bob", "phone", 2);
+        lock (receipts)
+        {
+            Assert.Equal([new DeliveryReceipt("alice", "bob", staged.SenderSequence)], receipts);
+        }
+    }
+
+    private static void Execute(string path, string sql)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static string? Scalar(string path, string sql)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar()?.ToString();
     }
 
     [Fact]

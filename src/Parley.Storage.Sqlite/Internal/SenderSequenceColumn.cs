@@ -1,0 +1,41 @@
+using Microsoft.Data.Sqlite;
+
+namespace Parley.Storage.Sqlite.Internal;
+
+/// <summary>
+/// The log's <c>sender_seq</c> column (schema 3): in a recipient's entry, the sequence of the sender's own copy of the
+/// message, so a delivery receipt reads it from the rows its range covers instead of joining every row with the
+/// dedupe table. 0 where no other log has a copy (a user's own copies, a bot's reply); NULL in rows written before
+/// the column, whose receipts still come from <c>submits</c>. Added with ALTER TABLE when missing, to <c>log</c> and
+/// to every staged log table, before the startup merge copies staged rows with it.
+/// </summary>
+internal static class SenderSequenceColumn
+{
+    public const int SchemaVersion = 3;
+
+    public static void Migrate(SqliteConnection connection)
+    {
+        var tables = new List<string> { "log" };
+        tables.AddRange(StagedMerge.StagedTables(connection).Where(name => name.StartsWith("staged_log", StringComparison.Ordinal)));
+        using var transaction = connection.BeginTransaction();
+        foreach (var table in tables)
+        {
+            using var info = connection.CreateCommand();
+            info.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = 'sender_seq'";
+            if ((long)info.ExecuteScalar()! == 0)
+            {
+                using var alter = connection.CreateCommand();
+                alter.CommandText = $"ALTER TABLE {table} ADD COLUMN sender_seq INTEGER";
+                alter.ExecuteNonQuery();
+            }
+        }
+
+        using (var version = connection.CreateCommand())
+        {
+            version.CommandText = $"UPDATE meta SET value = '{SchemaVersion}' WHERE key = 'schema' AND CAST(value AS INTEGER) < {SchemaVersion}";
+            version.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+}
