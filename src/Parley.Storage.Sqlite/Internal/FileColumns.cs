@@ -12,41 +12,9 @@ internal static class FileColumns
 {
     public const int SchemaVersion = 2;
 
-    public static void Migrate(SqliteConnection connection)
-    {
-        var present = new HashSet<string>(StringComparer.Ordinal);
-        using (var info = connection.CreateCommand())
-        {
-            info.CommandText = "SELECT name FROM pragma_table_info('log')";
-            using var reader = info.ExecuteReader();
-            while (reader.Read())
-            {
-                present.Add(reader.GetString(0));
-            }
-        }
-
-        (string Name, string Type)[] columns = [("file_id", "BLOB"), ("file_name", "TEXT"), ("file_size", "INTEGER"), ("file_sha", "BLOB")];
-        using var transaction = connection.BeginTransaction();
-        foreach (var (name, type) in columns)
-        {
-            if (present.Contains(name))
-            {
-                continue;
-            }
-
-            using var alter = connection.CreateCommand();
-            alter.CommandText = $"ALTER TABLE log ADD COLUMN {name} {type}";
-            alter.ExecuteNonQuery();
-        }
-
-        using (var version = connection.CreateCommand())
-        {
-            version.CommandText = $"UPDATE meta SET value = '{SchemaVersion}' WHERE key = 'schema' AND CAST(value AS INTEGER) < {SchemaVersion}";
-            version.ExecuteNonQuery();
-        }
-
-        transaction.Commit();
-    }
+    public static void Migrate(SqliteConnection connection) =>
+        ColumnMigration.AddMissing(connection,
+            [("log", "file_id", "BLOB"), ("log", "file_name", "TEXT"), ("log", "file_size", "INTEGER"), ("log", "file_sha", "BLOB")], SchemaVersion);
 
     /// <summary>The offer in the four columns starting at <paramref name="first"/>, or null for a plain message.</summary>
     public static FileOffer? Read(DbDataReader reader, int first) =>

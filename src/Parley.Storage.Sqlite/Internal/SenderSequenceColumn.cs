@@ -13,29 +13,9 @@ internal static class SenderSequenceColumn
 {
     public const int SchemaVersion = 3;
 
-    public static void Migrate(SqliteConnection connection)
-    {
-        var tables = new List<string> { "log" };
-        tables.AddRange(StagedMerge.StagedTables(connection).Where(name => name.StartsWith("staged_log", StringComparison.Ordinal)));
-        using var transaction = connection.BeginTransaction();
-        foreach (var table in tables)
-        {
-            using var info = connection.CreateCommand();
-            info.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = 'sender_seq'";
-            if ((long)info.ExecuteScalar()! == 0)
-            {
-                using var alter = connection.CreateCommand();
-                alter.CommandText = $"ALTER TABLE {table} ADD COLUMN sender_seq INTEGER";
-                alter.ExecuteNonQuery();
-            }
-        }
-
-        using (var version = connection.CreateCommand())
-        {
-            version.CommandText = $"UPDATE meta SET value = '{SchemaVersion}' WHERE key = 'schema' AND CAST(value AS INTEGER) < {SchemaVersion}";
-            version.ExecuteNonQuery();
-        }
-
-        transaction.Commit();
-    }
+    public static void Migrate(SqliteConnection connection) =>
+        ColumnMigration.AddMissing(connection,
+            new[] { "log" }.Concat(StagedMerge.StagedTables(connection).Where(name => name.StartsWith("staged_log", StringComparison.Ordinal)))
+                .Select(table => (table, "sender_seq", "INTEGER")),
+            SchemaVersion);
 }
