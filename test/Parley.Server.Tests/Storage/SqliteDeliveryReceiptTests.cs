@@ -57,8 +57,9 @@ public sealed class SqliteDeliveryReceiptTests
     }
 
     /// <summary>
-    /// A store written before schema 3, with a staged row a crash left behind: opening it adds <c>sender_seq</c> to the
-    /// log and to the staged table, merges the staged row, and its receipt still comes.
+    /// A store written before schemas 2 and 3, with a staged row a crash left behind: opening it adds the file columns
+    /// and <c>sender_seq</c> to the log and <c>sender_seq</c> to the staged table, merges the staged row, and its receipt
+    /// still comes.
     /// </summary>
     [Fact]
     public async Task Open_StoreFromBeforeSenderSeqWithAStagedRow_MigratesMergesAndReceipts()
@@ -77,7 +78,11 @@ public sealed class SqliteDeliveryReceiptTests
             DELETE FROM submits WHERE sender = 'alice' AND seq = 2;
             ALTER TABLE log DROP COLUMN sender_seq;
             ALTER TABLE staged_log DROP COLUMN sender_seq;
-            UPDATE meta SET value = '2' WHERE key = 'schema';
+            ALTER TABLE log DROP COLUMN file_id;
+            ALTER TABLE log DROP COLUMN file_name;
+            ALTER TABLE log DROP COLUMN file_size;
+            ALTER TABLE log DROP COLUMN file_sha;
+            UPDATE meta SET value = '1' WHERE key = 'schema';
             """));
 
         Assert.Equal(0, TempStore.CountRows(temp.Path, "staged_log"));
