@@ -451,12 +451,9 @@ internal sealed class ClientConnection
         var added = _services.Registry.Add(session);
         if (added != ErrorCode.None)
         {
-            if (result.Spent is not null)
-            {
-                // The resume already spent the device's token and stored a next one this refusal never sends: put the
-                // spent one back, so the device can resume once another one leaves.
-                await _services.Authenticator.UndoResumeAsync(result, CancellationToken.None).ConfigureAwait(false);
-            }
+            // A resume already spent the device's token and stored a next one this refusal never sends: put the spent
+            // one back, so the device can resume once another one leaves (nothing to undo after a password login).
+            await _services.Authenticator.UndoResumeAsync(result, CancellationToken.None).ConfigureAwait(false);
 
             Abort(added, $"{result.User} already has {Options.MaxDevicesPerUser} devices online");
             return;

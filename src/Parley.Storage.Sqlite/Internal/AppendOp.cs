@@ -143,7 +143,7 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits) : Writ
             insert.Bind(11, file.Sha256);
         }
 
-        // The sender's copy's place, for delivery receipts (SenderSequenceColumn); 0 when no other log has a copy.
+        // The sender's copy's place, for delivery receipts (SenderSequenceColumn); 0 in the sender's own copy and a bot's reply.
         insert.Bind(12, (long)senderSequence);
 
         insert.Execute();
