@@ -2,13 +2,17 @@
 # Parley side by side with its peers (shared/guides/performance.md, docs/performance.md): nats-server core, NATS
 # JetStream (file stream, acked), ngIRCd and mosquitto, each started here on 127.0.0.1 on a free port, and Parley's
 # Release server (TLS, SQLite WAL synchronous=FULL). Runs W1 (P=100, P=1000), W2, W3 for every system and W4 for
-# Parley, stops exactly the processes it started, and prints one markdown table.
+# Parley, stops exactly the processes it started, and prints one markdown table. ngIRCd and mosquitto run a second
+# time behind their own TLS listeners ("irc-tls", "mqtt-tls": the same kind of key as Parley's, pinned the same way by
+# the bench clients), so the table also shows what TLS alone costs a server written in C. "dotnet" and "dotnet-tls" are
+# bench/Parley.TlsRelay, an MQTT QoS 0 relay in .NET written the way Parley handles connections, with no store: the
+# floor under Parley's network path.
 #
 #   bash bench/compare.sh
 #
 # Settings (environment): W1_MESSAGES (messages per W1 run, default 300000), W1_SECONDS (time cap per W1 run,
 # default 45), W1_PAIRS (default "100 1000"), W3_CONNECTIONS (default 2000), W4_MIB (default 1024; 0 skips W4), OUT (where results.jsonl and
-# table.md go, default bench/compare-out), SYSTEMS (default "nats jetstream irc mqtt parley"; e.g. SYSTEMS=parley to
+# table.md go, default bench/compare-out), SYSTEMS (default "nats jetstream irc mqtt irc-tls mqtt-tls dotnet dotnet-tls parley"; e.g. SYSTEMS=parley to
 # measure a change to Parley alone), WORKLOADS (default "w1 w2 w3 w4"; e.g. WORKLOADS=w3 for idle connections only).
 # Every PeerBench call has its own --timeout; loopback only.
 set -euo pipefail
@@ -20,7 +24,7 @@ W1_PAIRS=${W1_PAIRS:-100 1000}
 W3_CONNECTIONS=${W3_CONNECTIONS:-2000}
 W4_MIB=${W4_MIB:-1024}
 OUT=${OUT:-$ROOT/bench/compare-out}
-SYSTEMS=${SYSTEMS:-nats jetstream irc mqtt parley}
+SYSTEMS=${SYSTEMS:-nats jetstream irc mqtt irc-tls mqtt-tls dotnet dotnet-tls parley}
 WORKLOADS=${WORKLOADS:-w1 w2 w3 w4}
 wants() { [[ " $WORKLOADS " == *" $1 "* ]]; }
 WORK=$(mktemp -d /tmp/parley-compare.XXXXXX)
@@ -54,13 +58,15 @@ if ! command -v nats-server >/dev/null || ! command -v ngircd >/dev/null || ! co
 fi
 
 # --- builds (Release) ---
-log "building Release: parley, PeerBench, FileBench"
+log "building Release: parley, PeerBench, FileBench, TlsRelay"
 dotnet build -c Release "$ROOT/src/Parley.Cli" -v q -nologo >/dev/null
 dotnet build -c Release "$ROOT/bench/Parley.PeerBench" -v q -nologo >/dev/null
 dotnet build -c Release "$ROOT/bench/Parley.FileBench" -v q -nologo >/dev/null
+dotnet build -c Release "$ROOT/bench/Parley.TlsRelay" -v q -nologo >/dev/null
 PARLEY=${PARLEY_DLL:-$ROOT/src/Parley.Cli/bin/Release/net10.0/parley.dll}
 PB="$ROOT/bench/Parley.PeerBench/bin/Release/net10.0/Parley.PeerBench.dll"
 FILEBENCH="$ROOT/bench/Parley.FileBench/bin/Release/net10.0/Parley.FileBench.dll"
+TLSRELAY="$ROOT/bench/Parley.TlsRelay/bin/Release/net10.0/Parley.TlsRelay.dll"
 peerbench() { dotnet "$PB" "$@"; }
 
 mkdir -p "$OUT"
@@ -109,8 +115,16 @@ run_traffic() {
     if ! wants w1 && ! wants w2; then return 0; fi
     # 100,000 messages: with 20,000 the .NET JIT was still compiling through W1 P=100 (11 % of Parley's CPU there).
     log "$system: warm-up (W1, 10 pairs, 100000 messages, not recorded)"
-    peerbench w1 "${common[@]}" --pairs 10 --messages 100000 --seconds 30 --timeout 120 --prefix w >/dev/null
-    for pairs in $(wants w1 && echo "$W1_PAIRS"); do
+    local w1_pairs=$W1_PAIRS warm_window=64
+    if [ "$system" = irc-tls ]; then
+        # ngIRCd's TLS path stalls when one TLS record holds more lines than it reads at once: with W1's window of
+        # 64 messages (one 8 KiB write) it waits for socket data while GnuTLS holds the rest of the record, and the run
+        # ends at its time cap with messages undelivered. With 8 in flight it keeps up. So no W1 for it; W2 sends one
+        # message at a time and is measured.
+        w1_pairs=""; warm_window=8
+    fi
+    peerbench w1 "${common[@]}" --pairs 10 --messages 100000 --seconds 30 --timeout 120 --prefix w --window "$warm_window" >/dev/null
+    for pairs in $(wants w1 && echo "$w1_pairs"); do
         log "$system: W1 P=$pairs"
         peerbench w1 "${common[@]}" --out "$RESULTS" --label "w1-p$pairs" --pairs "$pairs" --messages "$W1_MESSAGES" --seconds "$W1_SECONDS" \
             --prefix "t$pairs" --timeout 240 >&2
@@ -163,6 +177,53 @@ start_mqtt() {
     started $!
 }
 
+# The peers' TLS listeners share one key, made on first use. mosquitto started as root drops to its own user, which
+# must be able to read the key: the folder is readable by all (a throwaway key for loopback).
+tls_key() {
+    if [ -z "${tls_fingerprint:-}" ]; then
+        chmod 711 "$WORK"
+        tls_fingerprint=$(peerbench tls-key --dir "$WORK/tls")
+        chmod 755 "$WORK/tls"; chmod 644 "$WORK/tls/key.pem"
+    fi
+}
+
+# ngIRCd with TLS: the same config, its plain port on another free port, and an [SSL] section for the measured port.
+start_irc_tls() {
+    tls_key
+    port=$(peerbench free-port)
+    local plain
+    plain=$(peerbench free-port)
+    sed "s/^\([[:space:]]*Ports = \).*/\1$plain/" "$ROOT/bench/peer-configs/ngircd.conf" > "$WORK/ngircd-tls.conf"
+    printf '[SSL]\n\tCertFile = %s\n\tKeyFile = %s\n\tPorts = %s\n' "$WORK/tls/cert.pem" "$WORK/tls/key.pem" "$port" >> "$WORK/ngircd-tls.conf"
+    ngircd -n -f "$WORK/ngircd-tls.conf" >> "$WORK/ngircd-tls.log" 2>&1 &
+    started $!
+}
+
+# mosquitto with TLS: the same config, its listener given the key (certfile and keyfile apply to the last listener).
+start_mqtt_tls() {
+    tls_key
+    port=$(peerbench free-port)
+    sed "s/^listener [0-9]* /listener $port /" "$ROOT/bench/peer-configs/mosquitto.conf" > "$WORK/mosquitto-tls.conf"
+    printf 'certfile %s\nkeyfile %s\n' "$WORK/tls/cert.pem" "$WORK/tls/key.pem" >> "$WORK/mosquitto-tls.conf"
+    mosquitto -c "$WORK/mosquitto-tls.conf" >> "$WORK/mosquitto-tls.log" 2>&1 &
+    started $!
+}
+
+# The floor under Parley's network path: bench/Parley.TlsRelay, an MQTT QoS 0 relay written the way Parley's server
+# handles connections, with no accounts and no store; "dotnet" is the same without TLS.
+start_dotnet() {
+    port=$(peerbench free-port)
+    dotnet "$TLSRELAY" --port "$port" --plain >> "$WORK/tlsrelay.log" 2>&1 &
+    started $!
+}
+
+start_dotnet_tls() {
+    tls_key
+    port=$(peerbench free-port)
+    dotnet "$TLSRELAY" --port "$port" --cert "$WORK/tls/cert.pem" --key "$WORK/tls/key.pem" >> "$WORK/tlsrelay-tls.log" 2>&1 &
+    started $!
+}
+
 # Parley: the Release server as shipped (TLS, SQLite WAL synchronous=FULL, group commit), with the per-connection rate
 # limit (a limit for people) and the per-address connection caps (every client comes from 127.0.0.1) lifted. The data
 # folder (accounts, key) survives restarts.
@@ -177,12 +238,15 @@ start_parley() {
     fingerprint=$(sed -n 's/^key fingerprint //p' "$WORK/parley.out")
 }
 
-for system in nats jetstream irc mqtt; do
+for system in nats jetstream irc mqtt irc-tls mqtt-tls dotnet dotnet-tls; do
     case " $SYSTEMS " in *" $system "*) ;; *) continue ;; esac
+    start="start_${system//-/_}"
+    pin=()
+    if [[ $system == *-tls ]]; then tls_key; pin=(--fingerprint "$tls_fingerprint"); fi
     if [ "$system" != jetstream ]; then
-        "start_$system"; run_idle "$system" "$port" "$pid"; stop "$pid"
+        "$start"; run_idle "$system" "$port" "$pid" "${pin[@]}"; stop "$pid"
     fi
-    "start_$system"; run_traffic "$system" "$port" "$pid"; stop "$pid"
+    "$start"; run_traffic "$system" "$port" "$pid" "${pin[@]}"; stop "$pid"
 done
 
 if [[ " $SYSTEMS " == *" parley "* ]]; then

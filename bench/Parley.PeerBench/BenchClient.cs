@@ -2,7 +2,10 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using Parley.Security;
 
 namespace Parley.PeerBench;
 
@@ -118,8 +121,34 @@ internal abstract class BenchClient : IAsyncDisposable
         _writeLock.Dispose();
     }
 
-    /// <summary>TLS for Parley; the others talk plain TCP.</summary>
-    protected virtual ValueTask<Stream> WrapAsync(NetworkStream stream, CancellationToken cancellationToken) => ValueTask.FromResult<Stream>(stream);
+    /// <summary>
+    /// When set, the connection is TLS with the server's key pinned to this fingerprint (Parley always; a peer started
+    /// with its TLS listener, the "-tls" systems); otherwise plain TCP.
+    /// </summary>
+    public string? TlsFingerprint { get; init; }
+
+    /// <summary>
+    /// TLS as the client library does it (ParleyConnection.ConnectAsync), for every system alike: the validator's
+    /// options, so a reconnect from this process resumes the TLS session as a library client's would (when the server
+    /// issues tickets), and the pin confirmed after the handshake.
+    /// </summary>
+    private async ValueTask<Stream> WrapAsync(NetworkStream stream, CancellationToken cancellationToken)
+    {
+        if (TlsFingerprint is null)
+        {
+            return stream;
+        }
+
+        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
+        var validator = new ServerPinValidator(TlsFingerprint);
+        await tls.AuthenticateAsClientAsync(validator.CreateClientOptions("127.0.0.1"), cancellationToken);
+        if (!validator.ConfirmPinned(tls))
+        {
+            throw new AuthenticationException($"server key {validator.PresentedFingerprint} is not the pinned {TlsFingerprint}");
+        }
+
+        return tls;
+    }
 
     /// <summary>The bytes that log in and subscribe; the parser calls <see cref="Ready"/> when the server has answered.</summary>
     protected abstract void WriteLogin(IBufferWriter<byte> output);

@@ -23,7 +23,7 @@ internal sealed record ParleyCredentials(string Device, string? Password, byte[]
 /// more reads come), as DeviceSession does with its default AckDelay. Unlike ParleyConnection (one flush per
 /// frame), this driver writes all the SENDs a window allows in one TLS write, as the other drivers do.
 /// </summary>
-internal sealed class ParleyClient(string self, string partner, string fingerprint, ParleyCredentials credentials) : BenchClient(self, partner)
+internal sealed class ParleyClient(string self, string partner, ParleyCredentials credentials) : BenchClient(self, partner)
 {
     /// <summary>DeviceSession.DefaultAckDelay, the client library's.</summary>
     private static readonly TimeSpan AckDelay = TimeSpan.FromMilliseconds(20);
@@ -39,21 +39,6 @@ internal sealed class ParleyClient(string self, string partner, string fingerpri
     public byte[]? NewToken { get; private set; }
 
     public override bool Acknowledges => true;
-
-    protected override async ValueTask<Stream> WrapAsync(NetworkStream stream, CancellationToken cancellationToken)
-    {
-        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
-        // As the client library does (ParleyConnection.ConnectAsync): the validator's options, so a reconnect from
-        // this process resumes the TLS session exactly as a library client's would, and the pin confirmed after it.
-        var validator = new ServerPinValidator(fingerprint);
-        await tls.AuthenticateAsClientAsync(validator.CreateClientOptions("127.0.0.1"), cancellationToken);
-        if (!validator.ConfirmPinned(tls))
-        {
-            throw new AuthenticationException($"server key {validator.PresentedFingerprint} is not the pinned {fingerprint}");
-        }
-
-        return tls;
-    }
 
     protected override void WriteLogin(IBufferWriter<byte> output) =>
         FrameCodec.Write(output, new HelloFrame(ProtocolVersion.Min, ProtocolVersion.Max, "peerbench"));

@@ -7,6 +7,7 @@ using Parley.PeerBench;
 //   PeerBench register --system parley --port N --fingerprint F --tokens FILE --count N
 //   PeerBench table --results results.jsonl [--w4 filebench.txt]
 //   PeerBench free-port
+//   PeerBench tls-key --dir DIR   (writes DIR/cert.pem and DIR/key.pem, prints the fingerprint to pin)
 if (args.Length == 0)
 {
     Console.Error.WriteLine("usage: PeerBench w1|w2|w3|register|table --option value ... (bench/README.md)");
@@ -21,6 +22,14 @@ if (command == "free-port")
     using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
     listener.Start();
     Console.WriteLine(((System.Net.IPEndPoint)listener.LocalEndpoint).Port);
+    return 0;
+}
+
+if (command == "tls-key")
+{
+    // A key and certificate for a peer's TLS listener (the "-tls" systems), of the kind Parley's server makes: ECDSA
+    // P-256, self-signed. Prints the fingerprint the bench clients pin, as Parley's clients pin Parley's key.
+    Console.WriteLine(PeerTlsKey.Write(options.Get("dir")));
     return 0;
 }
 

@@ -8,10 +8,14 @@ namespace Parley.PeerBench;
 /// <summary>The one markdown table of a compare.sh run: every figure for every system, and Parley's ratio to each peer.</summary>
 internal static partial class Table
 {
-    private static readonly (string Key, string Name)[] Systems =
+    /// <summary>Every system a run may hold, Parley first; the table has a column for those with results.</summary>
+    private static readonly (string Key, string Name, string Short)[] AllSystems =
     [
-        ("parley", "Parley (TLS, SQLite FULL)"), ("nats", "nats-server core"), ("jetstream", "NATS JetStream (file, acked)"),
-        ("irc", "ngIRCd"), ("mqtt", "mosquitto QoS0"),
+        ("parley", "Parley (TLS, SQLite FULL)", "Parley"), ("nats", "nats-server core", "nats-server"),
+        ("jetstream", "NATS JetStream (file, acked)", "JetStream"), ("irc", "ngIRCd", "ngIRCd"), ("mqtt", "mosquitto QoS0", "mosquitto"),
+        ("irc-tls", "ngIRCd + TLS", "ngIRCd+TLS"), ("mqtt-tls", "mosquitto QoS0 + TLS", "mosquitto+TLS"),
+        ("dotnet", ".NET relay, no store (bench/Parley.TlsRelay --plain)", ".NET relay"),
+        ("dotnet-tls", ".NET TLS relay, no store (bench/Parley.TlsRelay)", ".NET TLS relay"),
     ];
 
     public static string Render(string resultsPath, string w4Path)
@@ -22,24 +26,25 @@ internal static partial class Table
             .GroupBy(row => (row.GetProperty("workload").GetString()!, row.GetProperty("system").GetString()!))
             .ToDictionary(group => group.Key, group => group.Last());
 
+        var systems = AllSystems.Where(system => system.Key == "parley" || rows.Keys.Any(key => key.Item2 == system.Key)).ToArray();
         var output = new StringBuilder();
         output.Append("| figure |");
-        foreach (var (_, name) in Systems)
+        foreach (var (_, name, _) in systems)
         {
             output.Append(CultureInfo.InvariantCulture, $" {name} |");
         }
 
-        foreach (var (_, name) in Systems.Skip(1))
+        foreach (var (_, _, shortName) in systems.Skip(1))
         {
-            output.Append(CultureInfo.InvariantCulture, $" Parley ÷ {name.Split(' ')[0] switch { "NATS" => "JetStream", var n => n }} |");
+            output.Append(CultureInfo.InvariantCulture, $" Parley ÷ {shortName} |");
         }
 
-        output.Append('\n').Append('|').Append(string.Concat(Enumerable.Repeat("---|", 1 + 2 * Systems.Length - 1))).Append('\n');
+        output.Append('\n').Append('|').Append(string.Concat(Enumerable.Repeat("---|", 1 + 2 * systems.Length - 1))).Append('\n');
 
         void Line(string figure, string workload, string field, string format, bool ratio)
         {
             output.Append(CultureInfo.InvariantCulture, $"| {figure} |");
-            var values = Systems.Select(system => Value(rows, workload, system.Key, field)).ToArray();
+            var values = systems.Select(system => Value(rows, workload, system.Key, field)).ToArray();
             foreach (var value in values)
             {
                 output.Append(' ').Append(value is { } v ? Format(v, format) : "–").Append(" |");
@@ -56,14 +61,14 @@ internal static partial class Table
         void TextLine(string figure, string workload, string field)
         {
             output.Append(CultureInfo.InvariantCulture, $"| {figure} |");
-            foreach (var system in Systems)
+            foreach (var system in systems)
             {
                 var text = rows.TryGetValue((workload, system.Key), out var row) && row.TryGetProperty(field, out var value)
                     && value.ValueKind == JsonValueKind.String ? value.GetString() : "–";
                 output.Append(' ').Append(text).Append(" |");
             }
 
-            output.Append(string.Concat(Enumerable.Repeat(" |", Systems.Length - 1))).Append('\n');
+            output.Append(string.Concat(Enumerable.Repeat(" |", systems.Length - 1))).Append('\n');
         }
 
         foreach (var pairs in new[] { 100, 1000 })
@@ -104,7 +109,8 @@ internal static partial class Table
                 {
                     var memory = match.Groups[3].Success ? $", peak RSS client {match.Groups[3].Value} / server {match.Groups[4].Value} MiB" : "";
                     output.Append(CultureInfo.InvariantCulture,
-                        $"| {label} | {match.Groups[1].Value} ({match.Groups[2].Value}x of plain TCP copy {ceiling.Groups[1].Value} MiB/s{memory}) | | | | | | | | |\n");
+                        $"| {label} | {match.Groups[1].Value} ({match.Groups[2].Value}x of plain TCP copy {ceiling.Groups[1].Value} MiB/s{memory}) |");
+                    output.Append(string.Concat(Enumerable.Repeat(" |", 2 * systems.Length - 2))).Append('\n');
                 }
             }
         }

@@ -230,7 +230,8 @@ internal static class Workloads
         {
             ["connections"] = count,
             ["in_flight"] = inFlight,
-            ["login"] = options.System == "parley" ? (password ? "LOGIN (password, Argon2id) over TLS" : "RESUME (token) over TLS") : "plain login",
+            ["login"] = options.System == "parley" ? (password ? "LOGIN (password, Argon2id) over TLS" : "RESUME (token) over TLS")
+                : options.System.EndsWith("-tls", StringComparison.Ordinal) ? "plain login over TLS" : "plain login",
             ["failed"] = cold.Failed + (ReferenceEquals(second, cold) ? 0 : second.Failed),
             ["warmup_failed"] = warmFailed,
             ["first_failure"] = cold.FirstFailure ?? second.FirstFailure,
@@ -461,13 +462,22 @@ internal sealed class Run : IAsyncDisposable
         string Name(int i) => prefix + i.ToString(CultureInfo.InvariantCulture);
         return options.System switch
         {
-            "parley" => new ParleyClient(Tokens.User(index), Tokens.User(partnerIndex), options.Get("fingerprint"),
+            "parley" => new ParleyClient(Tokens.User(index), Tokens.User(partnerIndex),
                 credentials ?? new ParleyCredentials(Tokens.Device, null, tokens!.Get(Tokens.User(index))
-                    ?? throw new InvalidOperationException($"no token for {Tokens.User(index)}: run parley-register first"))),
+                    ?? throw new InvalidOperationException($"no token for {Tokens.User(index)}: run parley-register first")))
+            {
+                TlsFingerprint = options.Get("fingerprint"),
+            },
             "nats" => new NatsClient(Name(index), Name(partnerIndex), jetStream: false),
             "jetstream" => new NatsClient(Name(index), Name(partnerIndex), jetStream: true),
             "irc" => new IrcClient(Name(index), Name(partnerIndex)),
             "mqtt" => new MqttClient(Name(index), Name(partnerIndex)),
+            // The same peers behind their own TLS listeners (compare.sh gives them one ECDSA P-256 key, as Parley's).
+            "irc-tls" => new IrcClient(Name(index), Name(partnerIndex)) { TlsFingerprint = options.Get("fingerprint") },
+            "mqtt-tls" => new MqttClient(Name(index), Name(partnerIndex)) { TlsFingerprint = options.Get("fingerprint") },
+            // The floor under Parley's network path: bench/Parley.TlsRelay, an MQTT QoS 0 relay in .NET with no store.
+            "dotnet" => new MqttClient(Name(index), Name(partnerIndex)),
+            "dotnet-tls" => new MqttClient(Name(index), Name(partnerIndex)) { TlsFingerprint = options.Get("fingerprint") },
             _ => throw new ArgumentException($"unknown system {options.System}"),
         };
     }
