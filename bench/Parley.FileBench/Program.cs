@@ -2,15 +2,17 @@ using Parley.FileBench;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 
 // Usage: dotnet run -c Release --project bench/Parley.FileBench -- [MiB] [path/to/parley.dll]
-//        (the "sink PORT" mode is this program's own second process for the TCP ceiling)
-if (args.Length == 2 && args[0] == "sink")
+//        (the "sink PORT [tls [FILE]]" mode is this program's own second process for the ceilings)
+if (args.Length >= 2 && args[0] == "sink")
 {
-    return await Sink.RunAsync(int.Parse(args[1], CultureInfo.InvariantCulture));
+    // sink PORT [tls [FILE]]
+    return await Sink.RunAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args.Length > 2 && args[2] == "tls", args.Length > 3 ? args[3] : null);
 }
 
 var mebibytes = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1024;
@@ -23,8 +25,14 @@ try
     WriteRandom(file, size);
     Console.WriteLine($"payload: {mebibytes} MiB of random bytes, {Environment.ProcessorCount} cores");
 
-    var ceiling = await TcpCeilingAsync(file, size);
+    var ceiling = await CeilingAsync(file, size, tls: false, store: null);
     Console.WriteLine($"plain TCP copy between two processes: {Rate(size, ceiling)}");
+    var tlsOnly = await CeilingAsync(file, size, tls: true, store: null);
+    Console.WriteLine($"TLS copy, receiver only counts:              {Rate(size, tlsOnly)}  ratio to ceiling {ceiling / tlsOnly:0.00}");
+    // The floor under Parley's upload: the same bytes over TLS into a receiver that hashes, writes and fsyncs them.
+    var tlsFloor = await CeilingAsync(file, size, tls: true, store: Path.Combine(work, "floor.bin"));
+    File.Delete(Path.Combine(work, "floor.bin"));
+    Console.WriteLine($"TLS copy, receiver hashes, writes and fsyncs: {Rate(size, tlsFloor)}  ratio to ceiling {ceiling / tlsFloor:0.00}");
 
     await using var server = await Proc.StartServerAsync(parley, Path.Combine(work, "data"));
     foreach (var user in new[] { "alice", "bob" })
@@ -73,20 +81,38 @@ static string Hash(string path)
     return Convert.ToHexString(SHA256.HashData(stream));
 }
 
-static async Task<TimeSpan> TcpCeilingAsync(string file, long size)
+static async Task<TimeSpan> CeilingAsync(string file, long size, bool tls, string? store)
 {
     var port = FreePort();
-    var sink = Process.Start(new ProcessStartInfo("dotnet", [typeof(Sink).Assembly.Location, "sink", port.ToString(CultureInfo.InvariantCulture)])
-    {
-        RedirectStandardOutput = true,
-    })!;
+    string[] sinkArgs = [typeof(Sink).Assembly.Location, "sink", port.ToString(CultureInfo.InvariantCulture), .. tls ? ["tls"] : Array.Empty<string>(),
+        .. store is null ? Array.Empty<string>() : [store]];
+    var sink = Process.Start(new ProcessStartInfo("dotnet", sinkArgs) { RedirectStandardOutput = true })!;
     await sink.StandardOutput.ReadLineAsync(); // "ready"
     var clock = Stopwatch.StartNew();
     using (var client = new TcpClient())
     {
         await client.ConnectAsync(IPAddress.Loopback, port);
+        Stream output = client.GetStream();
+        if (tls)
+        {
+            // The sink's key is fresh and not pinned: this stream measures the transport, not the pin.
+            var secure = new SslStream(output, leaveInnerStreamOpen: false, (_, _, _, _) => true);
+            await secure.AuthenticateAsClientAsync("127.0.0.1");
+            output = secure;
+        }
+
         await using var input = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true);
-        await input.CopyToAsync(client.GetStream(), 256 * 1024);
+        await input.CopyToAsync(output, 256 * 1024);
+        if (output is SslStream done)
+        {
+            // Close cleanly: close_notify, end of our half, then read what the server sent (its session tickets) to
+            // its end. Closing with those unread would reset the connection under the sink's last reads.
+            await done.ShutdownAsync();
+            client.Client.Shutdown(SocketShutdown.Send);
+            await done.CopyToAsync(Stream.Null);
+        }
+
+        await output.DisposeAsync();
     }
 
     var received = long.Parse((await sink.StandardOutput.ReadLineAsync())!, CultureInfo.InvariantCulture);

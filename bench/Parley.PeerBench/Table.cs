@@ -102,7 +102,12 @@ internal static partial class Table
         {
             var text = File.ReadAllText(w4Path);
             var ceiling = Regex.Match(text, @"plain TCP copy[^:]*:\s*([0-9.]+) MiB/s");
-            foreach (var (label, pattern) in new[] { ("W4 1 GiB upload MiB/s", "upload"), ("W4 1 GiB download MiB/s", "download"), ("W4 1 GiB upload + download MiB/s", "end to end") })
+            foreach (var (label, pattern) in new[]
+            {
+                ("W4 1 GiB upload MiB/s", "upload"), ("W4 1 GiB download MiB/s", "download"), ("W4 1 GiB upload + download MiB/s", "end to end"),
+                ("W4 floor: TLS copy (.NET, no protocol) MiB/s", "TLS copy, receiver only counts"),
+                ("W4 floor: TLS copy, receiver hashes, writes, fsyncs MiB/s", "TLS copy, receiver hashes, writes and fsyncs"),
+            })
             {
                 var match = Regex.Match(text, Regex.Escape(pattern) + @"[^:]*:\s*([0-9.]+) MiB/s[^\n]*?ratio(?: to ceiling)? ([0-9.]+)(?:\s+peak RSS client (\d+) MiB, server (\d+) MiB)?");
                 if (match.Success)
