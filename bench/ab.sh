@@ -6,7 +6,7 @@
 # for the two builds being compared:
 #   PARLEY_DLL=/tmp/a/parley.dll bash bench/ab.sh; PARLEY_DLL=/tmp/b/parley.dll bash bench/ab.sh; ...
 # Options (environment): PARLEY_DLL, SERVE_ARGS (extra `serve` flags), SERVER_ENV (e.g. "DOTNET_TieredPGO=0"),
-# M (W1 messages), STAT=1 (perf stat of the server's system calls during W2; needs perf).
+# M (W1 messages), STAT=1 (perf stat of the server's system calls during W2, fsync included; needs perf).
 set -euo pipefail
 # shellcheck source=bench/ab-common.sh
 source "$(dirname "$0")/ab-common.sh"
@@ -41,7 +41,7 @@ dotnet "$PB" w1 "${common[@]}" --pairs 100 --messages "${M:-150000}" --seconds 4
 threads > "$W/th1"; report
 threads > "$W/th0"
 if [ "${STAT:-0}" = 1 ]; then
-    perf stat -e syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom,syscalls:sys_enter_sched_yield,syscalls:sys_enter_pwrite64,context-switches \
+    perf stat -e syscalls:sys_enter_sendto,syscalls:sys_enter_recvfrom,syscalls:sys_enter_sched_yield,syscalls:sys_enter_pwrite64,syscalls:sys_enter_fsync,syscalls:sys_enter_fdatasync,context-switches \
         -p "$pid" -o "$W/stat.txt" & spid=$!
 fi
 if [ "${PERF:-0}" = 1 ]; then
