@@ -1,12 +1,8 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Net.Security;
-using System.Net.Sockets;
-using System.Security.Authentication;
 using System.Text;
 using Parley.Protocol;
 using Parley.Protocol.Frames;
-using Parley.Security;
 
 namespace Parley.PeerBench;
 
