@@ -58,21 +58,25 @@ public sealed class HostilePeerTests
         await flooder.WriteAsync(new PeerHelloFrame(ProtocolVersion.V1, "alice", setup.DeviceOf(setup.AliceHome)));
         Assert.IsType<PeerHelloAckFrame>(await flooder.ReadAsync());
 
-        // 2,000 messages back to back, without waiting for any PEER_ACK. Whatever the receiver's own speed, what it
+        // 1,400 messages back to back, without waiting for any PEER_ACK. Whatever the receiver's own speed, what it
         // takes in obeys the bucket: by time t after the first, at most burst + rate * t + 1 (security.md 10's shape).
-        var frames = Enumerable.Range(0, 2000).SelectMany(i => FrameCodec.Encode(new PeerMessageFrame(MessageId.NewRandom(), 0, $"flood {i}"))).ToArray();
+        // 1,400 is the burst (500) and 900 delayed frames: fewer than the 1,000 delayed in a row that end a link as a
+        // flood. With 2,000 the link survived only when timer jitter let a frame through undelayed now and then, and
+        // a run where it did not ended with RateLimited instead of the last acknowledgements.
+        const int count = 1400;
+        var frames = Enumerable.Range(0, count).SelectMany(i => FrameCodec.Encode(new PeerMessageFrame(MessageId.NewRandom(), 0, $"flood {i}"))).ToArray();
         var write = Task.Run(() => flooder.WriteRawAsync(frames));
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var acks = 0;
-        while (acks < 2000 && await flooder.ReadAsync() is { } frame)
+        while (acks < count && await flooder.ReadAsync() is { } frame)
         {
-            Assert.IsType<PeerAckFrame>(frame);
+            Assert.True(frame is PeerAckFrame, $"after {acks} acknowledgements: {frame}");
             acks++;
             var bound = 500 + (200 * clock.Elapsed.TotalSeconds) + 1;
             Assert.True(acks <= bound, $"{acks} frames taken in {clock.Elapsed.TotalSeconds:0.00} s: over the bucket ({bound:0})");
         }
 
-        Assert.Equal(2000, acks); // delayed, not dropped: every message acknowledged once taken in
+        Assert.Equal(count, acks); // delayed, not dropped: every message acknowledged once taken in
         await write;
         await setup.AssertBobStillServesAliceAsync();
     }
