@@ -284,7 +284,10 @@ internal sealed class PeerLink : IAsyncDisposable
     /// <summary>
     /// Token bucket over frames (security.md 27, as the server's rule 10): a burst, then the rate; a frame over the rate
     /// is delayed (this side stops reading, so TCP slows the peer down); only a long run of delayed frames in a row
-    /// counts as a flood and ends the link (its unacknowledged messages then go through the server).
+    /// counts as a flood and ends the link (its unacknowledged messages then go through the server). A frame that
+    /// passes without waiting in the middle of a flood neither adds to the run nor ends it: each wait oversleeps a
+    /// little, and the tokens that leaves would otherwise restart the count at random, so whether a flood was closed
+    /// depended on timer jitter. The run ends when the bucket has refilled completely, that is when the peer paused.
     /// </summary>
     private async Task<bool> TakeTokenAsync()
     {
@@ -295,10 +298,14 @@ internal sealed class PeerLink : IAsyncDisposable
 
         _tokens = Math.Min(_options.RateLimitBurst, _tokens + (_sinceRefill.Elapsed.TotalSeconds * _options.RateLimitFramesPerSecond));
         _sinceRefill.Restart();
+        if (_tokens >= _options.RateLimitBurst)
+        {
+            _delayedInARow = 0;
+        }
+
         if (_tokens >= 1)
         {
             _tokens--;
-            _delayedInARow = 0;
             return true;
         }
 

@@ -57,7 +57,10 @@ public sealed record PeerOptions
     /// <summary>Frames a peer may send at once before the rate applies.</summary>
     public int RateLimitBurst { get; init; } = 500;
 
-    /// <summary>Frames in a row that had to wait for the rate before the link counts as flooded and is closed.</summary>
+    /// <summary>
+    /// Frames in a row that had to wait for the rate before the link counts as flooded and is closed. Frames that pass
+    /// without waiting in the middle of a flood do not end the run; a full bucket (the peer paused) does.
+    /// </summary>
     public int RateLimitMaxDelayedFrames { get; init; } = 1000;
 
     /// <summary>Where files received over direct links are saved (null: HOME/downloads).</summary>

@@ -60,9 +60,8 @@ public sealed class HostilePeerTests
 
         // 1,400 messages back to back, without waiting for any PEER_ACK. Whatever the receiver's own speed, what it
         // takes in obeys the bucket: by time t after the first, at most burst + rate * t + 1 (security.md 10's shape).
-        // 1,400 is the burst (500) and 900 delayed frames: fewer than the 1,000 delayed in a row that end a link as a
-        // flood. With 2,000 the link survived only when timer jitter let a frame through undelayed now and then, and
-        // a run where it did not ended with RateLimited instead of the last acknowledgements.
+        // 1,400 is the burst (500) and at most 900 delayed frames: fewer than the 1,000 delayed in a row that end a
+        // link as a flood (the next test).
         const int count = 1400;
         var frames = Enumerable.Range(0, count).SelectMany(i => FrameCodec.Encode(new PeerMessageFrame(MessageId.NewRandom(), 0, $"flood {i}"))).ToArray();
         var write = Task.Run(() => flooder.WriteRawAsync(frames));
@@ -77,6 +76,47 @@ public sealed class HostilePeerTests
         }
 
         Assert.Equal(count, acks); // delayed, not dropped: every message acknowledged once taken in
+        await write;
+        await setup.AssertBobStillServesAliceAsync();
+    }
+
+    [Trait("Security", "27")]
+    [Fact]
+    public async Task FloodOnAnAuthenticatedLink_PastTheDelayedLimit_ClosedWithRateLimited()
+    {
+        await using var setup = await P2PSetup.StartAsync();
+        using var aliceKey = RawPeer.KeyOf(setup.AliceHome, setup.DeviceOf(setup.AliceHome));
+        await setup.RegisterAliceKeyAsync();
+        await using var flooder = await RawPeer.ConnectAsync(setup.BobEndpoint, aliceKey);
+        await flooder.WriteAsync(new PeerHelloFrame(ProtocolVersion.V1, "alice", setup.DeviceOf(setup.AliceHome)));
+        Assert.IsType<PeerHelloAckFrame>(await flooder.ReadAsync());
+
+        // Far more than the burst (500) and the 1,000 delayed frames in a row that make a flood. Frames that pass
+        // undelayed mid-flood (each wait oversleeps a little) do not restart the count, so the close comes whatever
+        // the timers do; the write stops when bob closes the link.
+        const int count = 10_000;
+        var frames = Enumerable.Range(0, count).SelectMany(i => FrameCodec.Encode(new PeerMessageFrame(MessageId.NewRandom(), 0, $"flood {i}"))).ToArray();
+        var write = Task.Run(async () =>
+        {
+            try
+            {
+                await flooder.WriteRawAsync(frames);
+            }
+            catch (IOException)
+            {
+                // bob closed the link under the write
+            }
+        });
+        var acks = 0;
+        Frame? last;
+        while ((last = await flooder.ReadAsync()) is PeerAckFrame)
+        {
+            acks++;
+        }
+
+        Assert.Equal(ErrorCode.RateLimited, Assert.IsType<ErrorFrame>(last).Code);
+        Assert.Null(await flooder.ReadAsync()); // and closed
+        Assert.InRange(acks, 1500, count - 1); // the burst and the 1,000 delayed at least were taken in, not all
         await write;
         await setup.AssertBobStillServesAliceAsync();
     }
