@@ -286,7 +286,7 @@ internal sealed class PeerLink : IAsyncDisposable
     /// is delayed (this side stops reading, so TCP slows the peer down); only a long run of delayed frames in a row
     /// counts as a flood and ends the link (its unacknowledged messages then go through the server). A frame that
     /// passes without waiting in the middle of a flood neither adds to the run nor ends it: each wait oversleeps a
-    /// little, and the tokens that leaves would otherwise restart the count at random, so whether a flood was closed
+    /// little, and the surplus that leaves would otherwise restart the count at random, so whether a flood was closed
     /// depended on timer jitter. The run ends when the bucket has refilled completely, that is when the peer paused.
     /// </summary>
     private async Task<bool> TakeTokenAsync()
