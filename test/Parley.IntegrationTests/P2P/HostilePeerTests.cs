@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Parley.Protocol;
 using Parley.Protocol.Frames;
 
@@ -51,19 +52,15 @@ public sealed class HostilePeerTests
     public async Task FloodOnAnAuthenticatedLink_TakenInNoFasterThanTheRateLimit()
     {
         await using var setup = await P2PSetup.StartAsync();
-        // The real alice key (from her home): a contact that turns hostile.
         using var aliceKey = RawPeer.KeyOf(setup.AliceHome, setup.DeviceOf(setup.AliceHome));
-        await setup.RegisterAliceKeyAsync();
-        await using var flooder = await RawPeer.ConnectAsync(setup.BobEndpoint, aliceKey);
-        await flooder.WriteAsync(new PeerHelloFrame(ProtocolVersion.V1, "alice", setup.DeviceOf(setup.AliceHome)));
-        Assert.IsType<PeerHelloAckFrame>(await flooder.ReadAsync());
+        await using var flooder = await LinkAsHostileAliceAsync(setup, aliceKey);
 
         // 1,400 messages back to back, without waiting for any PEER_ACK. Whatever the receiver's own speed, what it
         // takes in obeys the bucket: by time t after the first, at most burst + rate * t + 1 (security.md 10's shape).
         // 1,400 is the burst (500) and at most 900 delayed frames: fewer than the 1,000 delayed in a row that end a
         // link as a flood (the next test).
         const int count = 1400;
-        var frames = Enumerable.Range(0, count).SelectMany(i => FrameCodec.Encode(new PeerMessageFrame(MessageId.NewRandom(), 0, $"flood {i}"))).ToArray();
+        var frames = Flood(count);
         var write = Task.Run(() => flooder.WriteRawAsync(frames));
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var acks = 0;
@@ -86,16 +83,13 @@ public sealed class HostilePeerTests
     {
         await using var setup = await P2PSetup.StartAsync();
         using var aliceKey = RawPeer.KeyOf(setup.AliceHome, setup.DeviceOf(setup.AliceHome));
-        await setup.RegisterAliceKeyAsync();
-        await using var flooder = await RawPeer.ConnectAsync(setup.BobEndpoint, aliceKey);
-        await flooder.WriteAsync(new PeerHelloFrame(ProtocolVersion.V1, "alice", setup.DeviceOf(setup.AliceHome)));
-        Assert.IsType<PeerHelloAckFrame>(await flooder.ReadAsync());
+        await using var flooder = await LinkAsHostileAliceAsync(setup, aliceKey);
 
         // Far more than the burst (500) and the 1,000 delayed frames in a row that make a flood. Frames that pass
         // undelayed mid-flood (each wait oversleeps a little) do not restart the count, so the close comes whatever
         // the timers do; the write stops when bob closes the link.
         const int count = 10_000;
-        var frames = Enumerable.Range(0, count).SelectMany(i => FrameCodec.Encode(new PeerMessageFrame(MessageId.NewRandom(), 0, $"flood {i}"))).ToArray();
+        var frames = Flood(count);
         var write = Task.Run(async () =>
         {
             try
@@ -120,4 +114,20 @@ public sealed class HostilePeerTests
         await write;
         await setup.AssertBobStillServesAliceAsync();
     }
+
+    /// <summary>
+    /// A link to bob made with alice's real key (from her home), past PEER_HELLO_ACK: a contact that turns hostile.
+    /// </summary>
+    private static async Task<RawPeer> LinkAsHostileAliceAsync(P2PSetup setup, X509Certificate2 aliceKey)
+    {
+        await setup.RegisterAliceKeyAsync();
+        var link = await RawPeer.ConnectAsync(setup.BobEndpoint, aliceKey);
+        await link.WriteAsync(new PeerHelloFrame(ProtocolVersion.V1, "alice", setup.DeviceOf(setup.AliceHome)));
+        Assert.IsType<PeerHelloAckFrame>(await link.ReadAsync());
+        return link;
+    }
+
+    /// <summary><paramref name="count"/> PEER_MESSAGE frames back to back, in one buffer.</summary>
+    private static byte[] Flood(int count) =>
+        Enumerable.Range(0, count).SelectMany(i => FrameCodec.Encode(new PeerMessageFrame(MessageId.NewRandom(), 0, $"flood {i}"))).ToArray();
 }
