@@ -177,8 +177,9 @@ start_mqtt() {
     started $!
 }
 
-# The peers' TLS listeners share one key, made on first use. mosquitto started as root drops to its own user, which
-# must be able to read the key: the folder is readable by all (a throwaway key for loopback).
+# The TLS listeners ("-tls" systems) share one key, made by the loop below before the first of them starts. mosquitto
+# started as root drops to its own user, which must be able to read the key: the folder is readable by all (a
+# throwaway key for loopback).
 tls_key() {
     if [ -z "${tls_fingerprint:-}" ]; then
         chmod 711 "$WORK"
@@ -189,7 +190,6 @@ tls_key() {
 
 # ngIRCd with TLS: the same config, its plain port on another free port, and an [SSL] section for the measured port.
 start_irc_tls() {
-    tls_key
     port=$(peerbench free-port)
     local plain
     plain=$(peerbench free-port)
@@ -201,7 +201,6 @@ start_irc_tls() {
 
 # mosquitto with TLS: the same config, its listener given the key (certfile and keyfile apply to the last listener).
 start_mqtt_tls() {
-    tls_key
     port=$(peerbench free-port)
     sed "s/^listener [0-9]* /listener $port /" "$ROOT/bench/peer-configs/mosquitto.conf" > "$WORK/mosquitto-tls.conf"
     printf 'certfile %s\nkeyfile %s\n' "$WORK/tls/cert.pem" "$WORK/tls/key.pem" >> "$WORK/mosquitto-tls.conf"
@@ -218,7 +217,6 @@ start_dotnet() {
 }
 
 start_dotnet_tls() {
-    tls_key
     port=$(peerbench free-port)
     dotnet "$TLSRELAY" --port "$port" --cert "$WORK/tls/cert.pem" --key "$WORK/tls/key.pem" >> "$WORK/tlsrelay-tls.log" 2>&1 &
     started $!
