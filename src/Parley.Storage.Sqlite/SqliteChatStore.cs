@@ -27,6 +27,7 @@ public sealed class SqliteChatStore : IChatStore
     private AppendStatements? _appendStatements;
     private Checkpointer? _checkpointer;
     private int _commitsSinceCheckpoint;
+    private int _disposed;
 
     private SqliteChatStore(SqliteStoreOptions options)
     {
@@ -198,6 +199,16 @@ public sealed class SqliteChatStore : IChatStore
         Enqueue(new AppendOp(submission, _options.Limits));
 
     /// <inheritdoc />
+    public void Append(Submission submission, Action<AppendResult, Exception?> completed)
+    {
+        var op = new AppendOp(submission, _options.Limits, completed);
+        if (!_writes.Writer.TryWrite(op))
+        {
+            op.Fail(new ObjectDisposedException(nameof(SqliteChatStore), "the store is closed"));
+        }
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<LogEntry>> ReadLogAsync(string owner, ulong after, int max, CancellationToken cancellationToken = default)
     {
         // Staged entries first, the table second: a merge in between then shows an entry twice (dropped by sequence),
@@ -292,6 +303,11 @@ public sealed class SqliteChatStore : IChatStore
     /// <summary>Finishes every queued write, then closes the file.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return; // a second close finds nothing to finish
+        }
+
         _writes.Writer.TryComplete();
         await Task.Run(_writer.Join).ConfigureAwait(false);
         _checkpointer?.Dispose();

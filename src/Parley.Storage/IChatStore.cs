@@ -51,6 +51,19 @@ public interface IChatStore : IAsyncDisposable
     /// <summary>Appends a message to the recipient's log (and a copy to the sender's), deduplicated on (sender, id).</summary>
     Task<AppendResult> AppendAsync(Submission submission, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Appends like <see cref="AppendAsync"/> and calls <paramref name="completed"/> once with the outcome, when it is
+    /// durable, or with the exception when the append failed. A store may call it on its own writer thread, at the
+    /// commit, so it must only queue work (a reply frame) and must not block or throw. It spares the thread-pool hop
+    /// between the commit and the reply (docs/performance.md, session 10).
+    /// </summary>
+    void Append(Submission submission, Action<AppendResult, Exception?> completed) =>
+        AppendAsync(submission).ContinueWith(
+            static (task, state) => ((Action<AppendResult, Exception?>)state!)(
+                task.IsCompletedSuccessfully ? task.Result : default,
+                task.IsCompletedSuccessfully ? null : task.Exception?.InnerException ?? new OperationCanceledException()),
+            completed, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
     /// <summary>Entries of <paramref name="owner"/>'s log with a sequence above <paramref name="after"/>, oldest first, at most <paramref name="max"/>.</summary>
     Task<IReadOnlyList<LogEntry>> ReadLogAsync(string owner, ulong after, int max, CancellationToken cancellationToken = default);
 

@@ -177,6 +177,26 @@ internal sealed class ClientConnection
     }
 
     /// <summary>
+    /// Queues a delivery only if a delivery credit is free now (<see cref="Session"/>'s direct path, on the store's
+    /// writer thread, which must not wait). False when none is free or the connection is closing.
+    /// </summary>
+    public bool TryQueueDelivery(Frame frame)
+    {
+        if (!_deliveryCredits.Wait(0))
+        {
+            return false;
+        }
+
+        if (!_outbound.Writer.TryWrite(frame))
+        {
+            _deliveryCredits.Release();
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Closes the connection: sends ERROR <paramref name="code"/> (unless None), lets it flush, then stops both loops.
     /// Safe to call from any thread, any number of times.
     /// </summary>
@@ -486,15 +506,24 @@ internal sealed class ClientConnection
         // Back-pressure: a connection may have a bounded number of sends waiting for the disk.
         await _inFlightSends.WaitAsync(_lifetime.Token).ConfigureAwait(false);
         var autoReply = to == BuiltInAccounts.Echo ? BuiltInAccounts.EchoReply(send.Text) : null;
-        var append = _services.Store.AppendAsync(new Submission(session.User, send.Id, to, send.Text, autoReply), CancellationToken.None);
-        _ = CompleteSendAsync(send.Id, to, append);
+        var id = send.Id;
+        // The reply is queued by the store's writer thread at the commit, beside the DELIVER of the sender's own copy
+        // (SessionRegistry.OnCommitted runs just before), so both usually leave in one write.
+        _services.Store.Append(new Submission(session.User, id, to, send.Text, autoReply), (result, failure) => CompleteSend(id, to, result, failure));
     }
 
-    private async Task CompleteSendAsync(MessageId id, string to, Task<AppendResult> append)
+    /// <summary>Answers a SEND once its append is durable or failed. Called on the store's writer thread: queues only.</summary>
+    private void CompleteSend(MessageId id, string to, AppendResult result, Exception? failure)
     {
         try
         {
-            var result = await append.ConfigureAwait(false);
+            if (failure is not null)
+            {
+                Log.StoreFailed(_services.Logger, failure);
+                Send(new ErrorFrame(ErrorCode.InternalError, id, "the message could not be stored; send it again"));
+                return;
+            }
+
             switch (result.Status)
             {
                 case AppendStatus.Stored:
@@ -514,11 +543,6 @@ internal sealed class ClientConnection
                     Send(new ErrorFrame(ErrorCode.UnknownUser, id, $"there is no user {to}"));
                     break;
             }
-        }
-        catch (Exception exception) when (exception is not OutOfMemoryException)
-        {
-            Log.StoreFailed(_services.Logger, exception);
-            Send(new ErrorFrame(ErrorCode.InternalError, id, "the message could not be stored; send it again"));
         }
         finally
         {

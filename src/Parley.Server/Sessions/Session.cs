@@ -29,6 +29,7 @@ internal sealed class Session
     private ulong _savedCursor;
     private ulong _syncTarget;
     private int _syncState; // 0 = not asked, 1 = catching up, 2 = live
+    private int _delivering; // 1 while the delivery loop or OnAppended's direct path queues entries: one at a time
 
     public Session(string user, string device, ClientConnection connection, IChatStore store)
     {
@@ -53,6 +54,12 @@ internal sealed class Session
     /// <summary>Called by the router, on the store's writer thread, for each new entry of this user's log. Never blocks.</summary>
     public void OnAppended(LogEntry entry)
     {
+        InterlockedMax(ref _knownHead, entry.Sequence);
+        if (TryQueueDirectly(entry))
+        {
+            return;
+        }
+
         if (Interlocked.Increment(ref _stashed) <= MaxStashed)
         {
             LazyInitializer.EnsureInitialized(ref _stash).Enqueue(entry);
@@ -62,8 +69,44 @@ internal sealed class Session
             Interlocked.Decrement(ref _stashed);
         }
 
-        InterlockedMax(ref _knownHead, entry.Sequence);
         _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>
+    /// The common case of a live session with nothing pending: queues the entry's DELIVER on the writer thread rather than
+    /// waking the delivery loop for it, which spares one thread-pool hop per entry (docs/performance.md, session 10).
+    /// Only when the entry is the very next one, the loop is not running and the connection has a delivery credit free;
+    /// otherwise the entry goes the usual way, through the stash and the loop.
+    /// </summary>
+    private bool TryQueueDirectly(LogEntry entry)
+    {
+        if (Volatile.Read(ref _syncState) != 2 || Volatile.Read(ref _stashed) != 0 || Interlocked.CompareExchange(ref _delivering, 1, 0) != 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            var previous = LastQueued;
+            if (entry.Sequence != previous + 1)
+            {
+                return false;
+            }
+
+            // Raised before the frame is queued, as in the loop: the client may acknowledge it at once.
+            Volatile.Write(ref _lastQueued, entry.Sequence);
+            if (Connection.TryQueueDelivery(ToFrame(entry)))
+            {
+                return true;
+            }
+
+            Volatile.Write(ref _lastQueued, previous);
+            return false;
+        }
+        finally
+        {
+            Volatile.Write(ref _delivering, 0);
+        }
     }
 
     /// <summary>Handles SYNC: deliver everything after <paramref name="after"/>, then SYNCED, then live.</summary>
@@ -119,41 +162,15 @@ internal sealed class Session
             while (await _wake.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 _wake.Reader.TryRead(out _);
-                while (LastQueued < Volatile.Read(ref _knownHead))
+                EnterDelivering();
+                try
                 {
-                    var next = TakeStashed(LastQueued + 1);
-                    IReadOnlyList<LogEntry> batch = next is not null
-                        ? [next]
-                        : await _store.ReadLogAsync(User, LastQueued, ReadBatch, cancellationToken).ConfigureAwait(false);
-                    if (batch.Count == 0)
-                    {
-                        break;
-                    }
-
-                    foreach (var entry in batch)
-                    {
-                        if (entry.Sequence <= LastQueued)
-                        {
-                            continue;
-                        }
-
-                        Frame frame = entry.File is { } offer
-                            ? new DeliverFileFrame(entry.Sequence, entry.Id, entry.From, entry.To, entry.Time, offer)
-                            : new DeliverFrame(entry.Sequence, entry.Id, entry.From, entry.To, entry.Time, entry.Text);
-                        // Raised before the frame is queued: the client may read and acknowledge it before this
-                        // loop runs again. If queuing fails the connection is closing anyway.
-                        Volatile.Write(ref _lastQueued, entry.Sequence);
-                        if (!await Connection.QueueDeliveryAsync(frame, cancellationToken).ConfigureAwait(false))
-                        {
-                            return; // slow consumer: the connection is closing, the rest stays in the log
-                        }
-                    }
+                    await DeliverPendingAsync(cancellationToken).ConfigureAwait(false);
                 }
-
-                if (_syncState == 1 && LastQueued >= _syncTarget)
+                finally
                 {
-                    _syncState = 2;
-                    Connection.Send(new SequenceFrame(FrameType.Synced, LastQueued));
+                    // An entry that OnAppended could not queue while this ran was stashed and woke the loop again.
+                    Volatile.Write(ref _delivering, 0);
                 }
             }
         }
@@ -166,6 +183,63 @@ internal sealed class Session
             Connection.Abort(ErrorCode.InternalError, "delivery failed; reconnect to resume", exception);
         }
     }
+
+    /// <summary>Queues every entry after the last one queued, then SYNCED once the catch-up is done. Runs under <see cref="_delivering"/>.</summary>
+    private async Task DeliverPendingAsync(CancellationToken cancellationToken)
+    {
+        while (LastQueued < Volatile.Read(ref _knownHead))
+        {
+            var next = TakeStashed(LastQueued + 1);
+            IReadOnlyList<LogEntry> batch = next is not null
+                ? [next]
+                : await _store.ReadLogAsync(User, LastQueued, ReadBatch, cancellationToken).ConfigureAwait(false);
+            if (batch.Count == 0)
+            {
+                break;
+            }
+
+            foreach (var entry in batch)
+            {
+                if (entry.Sequence <= LastQueued)
+                {
+                    continue;
+                }
+
+                // Raised before the frame is queued: the client may read and acknowledge it before this loop runs
+                // again. If queuing fails the connection is closing anyway.
+                Volatile.Write(ref _lastQueued, entry.Sequence);
+                if (!await Connection.QueueDeliveryAsync(ToFrame(entry), cancellationToken).ConfigureAwait(false))
+                {
+                    return; // slow consumer: the connection is closing, the rest stays in the log
+                }
+            }
+        }
+
+        if (_syncState == 1 && LastQueued >= _syncTarget)
+        {
+            // SYNCED first, then live: OnAppended queues directly only once the session is live, so no DELIVER of a
+            // live entry can overtake SYNCED.
+            Connection.Send(new SequenceFrame(FrameType.Synced, LastQueued));
+            Volatile.Write(ref _syncState, 2);
+        }
+    }
+
+    /// <summary>
+    /// Takes <see cref="_delivering"/> for the loop. The direct path holds it for the few instructions that queue one
+    /// frame and never waits while holding it, so spinning here is short.
+    /// </summary>
+    private void EnterDelivering()
+    {
+        var spinner = default(SpinWait);
+        while (Interlocked.CompareExchange(ref _delivering, 1, 0) != 0)
+        {
+            spinner.SpinOnce();
+        }
+    }
+
+    private static Frame ToFrame(LogEntry entry) => entry.File is { } offer
+        ? new DeliverFileFrame(entry.Sequence, entry.Id, entry.From, entry.To, entry.Time, offer)
+        : new DeliverFrame(entry.Sequence, entry.Id, entry.From, entry.To, entry.Time, entry.Text);
 
     private LogEntry? TakeStashed(ulong sequence)
     {

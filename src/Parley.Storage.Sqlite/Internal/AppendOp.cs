@@ -10,7 +10,8 @@ namespace Parley.Storage.Sqlite.Internal;
 /// Appends one submission: dedupe on (sender, id), check the recipient and its quota, append to the recipient's log
 /// and the sender's, remember the submission. All in the batch's transaction, into the staged tables.
 /// </summary>
-internal sealed class AppendOp(Submission submission, StoreLimits limits) : WriteOp<AppendResult>
+internal sealed class AppendOp(Submission submission, StoreLimits limits, Action<AppendResult, Exception?>? completed = null)
+    : WriteOp<AppendResult>(completed)
 {
     /// <summary>
     /// Computed where the op is made (the sending connection's thread), not in <see cref="Execute"/>: the writer thread

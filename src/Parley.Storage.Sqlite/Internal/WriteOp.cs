@@ -13,19 +13,71 @@ internal abstract class WriteOp
     public abstract void Fail(Exception exception);
 }
 
-/// <summary>A write whose caller waits for a result of type <typeparamref name="T"/>.</summary>
+/// <summary>
+/// A write whose caller waits for a result of type <typeparamref name="T"/>: through <see cref="Task"/>, or through a
+/// callback that the writer thread calls itself at the commit (<see cref="IChatStore.Append"/>).
+/// </summary>
 internal abstract class WriteOp<T> : WriteOp
 {
-    private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<T>? _completion;
+    private Action<T, Exception?>? _completed;
     private T _result = default!;
 
-    public Task<T> Task => _completion.Task;
+    protected WriteOp() => _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>A write that reports to <paramref name="completed"/> on the writer thread instead of through a task.</summary>
+    protected WriteOp(Action<T, Exception?>? completed)
+    {
+        if (completed is null)
+        {
+            _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        else
+        {
+            _completed = completed;
+        }
+    }
+
+    public Task<T> Task => _completion?.Task ?? throw new InvalidOperationException("this write reports through its callback");
 
     protected void SetResult(T result) => _result = result;
 
-    public override void Complete() => _completion.TrySetResult(_result);
+    public override void Complete()
+    {
+        if (_completion is not null)
+        {
+            _completion.TrySetResult(_result);
+        }
+        else
+        {
+            Report(_result, null);
+        }
+    }
 
-    public override void Fail(Exception exception) => _completion.TrySetException(exception);
+    public override void Fail(Exception exception)
+    {
+        if (_completion is not null)
+        {
+            _completion.TrySetException(exception);
+        }
+        else
+        {
+            Report(default!, exception);
+        }
+    }
+
+    /// <summary>Calls the callback once at most; what it throws must not stop the writer thread, so it is dropped.</summary>
+    private void Report(T result, Exception? exception)
+    {
+        var completed = Interlocked.Exchange(ref _completed, null);
+        try
+        {
+            completed?.Invoke(result, exception);
+        }
+        catch (Exception callbackFailure) when (callbackFailure is not OutOfMemoryException)
+        {
+        }
+    }
 }
 
 /// <summary>A write expressed as a delegate (the small account and token writes).</summary>

@@ -168,4 +168,75 @@ public sealed class SqliteAppendTests
             Assert.Equal(Enumerable.Range(1, PerSender).Select(i => (ulong)i), own.Select(e => e.Sequence));
         }
     }
+
+    /// <summary>
+    /// Append with a callback (how the server answers SEND): called once, on the writer thread, after the commit and
+    /// after <see cref="SqliteChatStore.Committed"/> saw the entries, with what AppendAsync would have returned.
+    /// </summary>
+    [Fact]
+    public async Task Append_WithCallback_CalledOnceOnTheWriterThreadAfterTheCommit()
+    {
+        await using var temp = new TempStore();
+        await temp.CreateUsersAsync("alice", "bob");
+        var committed = 0;
+        temp.Store.Committed = entries => Interlocked.Add(ref committed, entries.Count);
+        var id = MessageId.NewRandom();
+        var calls = new List<(AppendResult Result, Exception? Failure, string? Thread, int CommittedBefore)>();
+        var called = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        temp.Store.Append(new Submission("alice", id, "bob", "hello"), (result, failure) =>
+        {
+            lock (calls)
+            {
+                calls.Add((result, failure, Thread.CurrentThread.Name, Volatile.Read(ref committed)));
+            }
+
+            called.TrySetResult();
+        });
+        await called.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        // A duplicate of the same id through the task API: the callback was not called a second time meanwhile.
+        var again = await temp.Store.AppendAsync(new Submission("alice", id, "bob", "hello"));
+
+        var (result, failure, thread, committedBefore) = Assert.Single(calls);
+        Assert.Null(failure);
+        Assert.Equal((AppendStatus.Stored, 1UL), (result.Status, result.SenderSequence));
+        Assert.Equal("parley-store-writer", thread);
+        Assert.Equal(2, committedBefore); // bob's entry and alice's copy
+        Assert.Equal((AppendStatus.Duplicate, result.SenderSequence, result.Time), (again.Status, again.SenderSequence, again.Time));
+        Assert.Equal([id], (await temp.Store.ReadLogAsync("bob", 0, 10)).Select(e => e.Id));
+    }
+
+    /// <summary>A callback that throws costs nothing but itself: the writer thread goes on with the next writes.</summary>
+    [Fact]
+    public async Task Append_CallbackThrows_LaterWritesStillComplete()
+    {
+        await using var temp = new TempStore();
+        await temp.CreateUsersAsync("alice", "bob");
+        var called = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        temp.Store.Append(new Submission("alice", MessageId.NewRandom(), "bob", "one"), (_, _) =>
+        {
+            called.TrySetResult();
+            throw new InvalidOperationException("a careless callback");
+        });
+        await called.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var next = await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "two")).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal((AppendStatus.Stored, 2UL), (next.Status, next.SenderSequence));
+        Assert.Equal(["one", "two"], (await temp.Store.ReadLogAsync("bob", 0, 10)).Select(e => e.Text));
+    }
+
+    /// <summary>On a closed store the callback gets the failure (the server then answers ERROR InternalError), not silence.</summary>
+    [Fact]
+    public async Task Append_WithCallbackOnAClosedStore_ReportsTheFailure()
+    {
+        await using var temp = new TempStore();
+        await temp.CreateUsersAsync("alice", "bob");
+        await temp.Store.DisposeAsync(); // closed twice in all (TempStore closes it again): the second close does nothing
+        var reported = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        temp.Store.Append(new Submission("alice", MessageId.NewRandom(), "bob", "too late"), (_, failure) => reported.TrySetResult(failure));
+
+        Assert.IsType<ObjectDisposedException>(await reported.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+    }
 }
