@@ -1,5 +1,6 @@
-# Sourced by ab.sh and ab-login.sh: the Parley build to measure, the bench driver, a scratch folder ($W, removed on
-# exit with the server), and start_server / stop_server for `parley serve` with compare.sh's flags.
+# Sourced by ab.sh, ab-login.sh, idle-memory.sh and w2-rates.sh: the Parley build to measure, the bench driver, a
+# scratch folder ($W, removed on exit with the server), start_server / stop_server for `parley serve` with
+# compare.sh's flags, start_with_accounts, and the server's CPU by thread (threads, report).
 # Environment: PARLEY_DLL (default: this checkout's Release build), PEERBENCH_DLL (the bench driver, default this
 # checkout's Release build; a change to the client side needs two builds too), SERVE_ARGS (extra `serve` flags), SERVER_ENV
 # (e.g. "DOTNET_TieredPGO=0").
@@ -42,4 +43,35 @@ start_from_template() {
     fi
     cp -r "$2/data" "$W/data"; cp "$2/tokens.tsv" "$W/tokens.tsv"
     start_server "$W/data"
+}
+
+# start_with_accounts: starts `parley serve` on a fresh store in $W/data, registers 200 accounts (tokens in
+# $W/tokens.tsv) and sets $common, the flags every PeerBench workload against it needs.
+start_with_accounts() {
+    start_server "$W/data"
+    dotnet "$PB" register --system parley --port "$port" --fingerprint "$fp" --tokens "$W/tokens.tsv" --count 200 --out "$W/r.jsonl" --timeout 600 >/dev/null
+    common=(--system parley --port "$port" --pid "$pid" --fingerprint "$fp" --tokens "$W/tokens.tsv")
+}
+
+# threads: one line per server thread: id, name, CPU ticks so far. report: CPU ms by thread name between the snapshots
+# $W/th0 and $W/th1.
+threads() {
+    # A thread may end while this reads it (the thread pool retires idle workers): skip it rather than fail.
+    for t in /proc/$pid/task/*; do
+        local name ticks
+        name=$(cat "$t/comm" 2>/dev/null | tr ' ' _) && [ -n "$name" ] && ticks=$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12+$13}') \
+            && [ -n "$ticks" ] && echo "$(basename "$t") $name $ticks"
+    done
+    return 0
+}
+report() {
+    python3 - "$W/th0" "$W/th1" <<'PY'
+import sys
+before = {l.split()[0]: int(l.split()[2]) for l in open(sys.argv[1])}
+ms = {}
+for line in open(sys.argv[2]):
+    tid, name, ticks = line.split()
+    ms[name] = ms.get(name, 0) + (int(ticks) - before.get(tid, 0)) * 10
+print('   server CPU ms by thread:', ', '.join(f'{n} {v}' for n, v in sorted(ms.items(), key=lambda x: -x[1]) if v >= 50) or 'none')
+PY
 }

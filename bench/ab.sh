@@ -10,28 +10,7 @@
 set -euo pipefail
 # shellcheck source=bench/ab-common.sh
 source "$(dirname "$0")/ab-common.sh"
-start_server "$W/data"
-dotnet "$PB" register --system parley --port "$port" --fingerprint "$fp" --tokens "$W/tokens.tsv" --count 200 --out "$W/r.jsonl" --timeout 600 >/dev/null
-common=(--system parley --port "$port" --pid "$pid" --fingerprint "$fp" --tokens "$W/tokens.tsv")
-threads() {
-    for t in /proc/$pid/task/*; do
-        local name ticks
-        name=$(cat "$t/comm" 2>/dev/null | tr ' ' _) && [ -n "$name" ] && ticks=$(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12+$13}') \
-            && [ -n "$ticks" ] && echo "$(basename "$t") $name $ticks"
-    done
-    return 0
-}
-report() {
-    python3 - "$W/th0" "$W/th1" <<'PY'
-import sys
-before = {l.split()[0]: int(l.split()[2]) for l in open(sys.argv[1])}
-ms = {}
-for line in open(sys.argv[2]):
-    tid, name, ticks = line.split()
-    ms[name] = ms.get(name, 0) + (int(ticks) - before.get(tid, 0)) * 10
-print('   server CPU ms by thread:', ', '.join(f'{n} {v}' for n, v in sorted(ms.items(), key=lambda x: -x[1]) if v >= 50))
-PY
-}
+start_with_accounts
 summary() { python3 -c "import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); print($1)"; }
 dotnet "$PB" w1 "${common[@]}" --pairs 10 --messages 100000 --seconds 30 --timeout 120 --prefix w >/dev/null
 dotnet "$PB" w2 "${common[@]}" --pairs 100 --interval-ms 10 --duration 3 --prefix l --timeout 120 >/dev/null
