@@ -54,9 +54,9 @@ internal sealed class Session
     /// <summary>Called by the router, on the store's writer thread, for each new entry of this user's log. Never blocks.</summary>
     public void OnAppended(LogEntry entry)
     {
-        InterlockedMax(ref _knownHead, entry.Sequence);
         if (TryQueueDirectly(entry))
         {
+            InterlockedMax(ref _knownHead, entry.Sequence);
             return;
         }
 
@@ -69,6 +69,8 @@ internal sealed class Session
             Interlocked.Decrement(ref _stashed);
         }
 
+        // Raised after the entry is stashed, so a loop that sees the new head finds the entry there.
+        InterlockedMax(ref _knownHead, entry.Sequence);
         _wake.Writer.TryWrite(true);
     }
 
