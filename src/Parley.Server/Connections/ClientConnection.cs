@@ -507,8 +507,8 @@ internal sealed class ClientConnection
         await _inFlightSends.WaitAsync(_lifetime.Token).ConfigureAwait(false);
         var autoReply = to == BuiltInAccounts.Echo ? BuiltInAccounts.EchoReply(send.Text) : null;
         var id = send.Id;
-        // The reply is queued by the store's writer thread at the commit, beside the DELIVER of the sender's own copy
-        // (SessionRegistry.OnCommitted runs just before), so both usually leave in one write.
+        // The reply is queued by the store's writer thread at the commit, with no thread-pool hop in between, after
+        // SessionRegistry.OnCommitted (which queues the sender's own copy itself when that session is idle).
         _services.Store.Append(new Submission(session.User, id, to, send.Text, autoReply), (result, failure) => CompleteSend(id, to, result, failure));
     }
 
