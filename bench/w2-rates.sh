@@ -11,6 +11,11 @@
 # server's system calls at each rate, sched_yield and futex included; needs perf).
 #   PARLEY_DLL=/tmp/a/parley.dll bash bench/w2-rates.sh; PARLEY_DLL=/tmp/b/parley.dll bash bench/w2-rates.sh; ...
 set -euo pipefail
+if [ ! -x /usr/bin/time ]; then
+    # GNU time measures the bench client's CPU; Debian has it in the `time` package.
+    echo "w2-rates.sh: installing time" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
+fi
 # shellcheck source=bench/ab-common.sh
 source "$(dirname "$0")/ab-common.sh"
 start_with_accounts
