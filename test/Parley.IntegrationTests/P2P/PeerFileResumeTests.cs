@@ -34,7 +34,13 @@ public sealed class PeerFileResumeTests
 
         await using var second = await ConnectAsAliceAsync(setup);
         await second.WriteAsync(start);
-        var ready = Assert.IsType<FileOffsetFrame>(await second.ReadAsync());
+        var answer = await second.ReadAsync();
+        if (answer is not FileOffsetFrame ready)
+        {
+            Assert.Fail($"bob answered the resumed UPLOAD_START with {answer?.Type.ToString() ?? "a close"}; its output:\n{BobsOutput(setup)}");
+            return;
+        }
+
         Assert.Equal((ulong)Chunk, ready.Offset); // what reached bob's partial file
         for (var offset = Chunk; offset < bytes.Length; offset += Chunk)
         {
@@ -71,6 +77,8 @@ public sealed class PeerFileResumeTests
             Directory.EnumerateFiles(Path.Combine(setup.BobHome, "downloads")).Any());
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(setup.BobHome, "p2p-partial")));
     }
+
+    private static string BobsOutput(P2PSetup setup) => string.Join('\n', setup.Bob.Stdout.Concat(setup.Bob.Stderr));
 
     private static async Task<RawPeer> ConnectAsAliceAsync(P2PSetup setup)
     {
