@@ -519,7 +519,12 @@ public sealed class PeerNode : IAsyncDisposable
             _inbound[link] = 0;
             link.Start();
             Track(link);
-            _ = link.Completion.ContinueWith(_ => _inbound.TryRemove(link, out byte _), TaskScheduler.Default);
+            _ = link.Completion.ContinueWith(_ =>
+            {
+                _inbound.TryRemove(link, out byte _);
+                // Why a link ended (the peer left, a flood, a file that could not be opened) is worth a line to the user.
+                Report($"p2p: direct link from {user}/{hello.Device} closed ({link.CloseReason ?? "closed"})");
+            }, TaskScheduler.Default);
             Report($"p2p: direct link from {user}/{hello.Device} ({remote})");
         }
         catch (ProtocolException exception)

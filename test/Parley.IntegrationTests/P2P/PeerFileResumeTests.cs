@@ -51,6 +51,9 @@ public sealed class PeerFileResumeTests
         Assert.IsType<UploadDoneFrame>(await second.ReadAsync());
         Assert.Equal(bytes, await File.ReadAllBytesAsync(Path.Combine(setup.BobHome, "downloads", "report.bin")));
         await setup.Bob.WaitForAsync((o, _) => o.Any(l => l.Contains("report.bin", StringComparison.Ordinal)), "the file shown at bob");
+        // bob tells its user why the first link ended
+        await setup.Bob.WaitForAsync((_, e) => e.Any(l => l.Contains("direct link from alice/", StringComparison.Ordinal) &&
+            l.Contains("closed (the peer closed the link)", StringComparison.Ordinal)), "the broken link reported at bob");
     }
 
     [Trait("Security", "29")]
