@@ -199,14 +199,8 @@ public sealed class SqliteChatStore : IChatStore
         Enqueue(new AppendOp(submission, _options.Limits));
 
     /// <inheritdoc />
-    public void Append(Submission submission, Action<AppendResult, Exception?> completed)
-    {
-        var op = new AppendOp(submission, _options.Limits, completed);
-        if (!_writes.Writer.TryWrite(op))
-        {
-            op.Fail(new ObjectDisposedException(nameof(SqliteChatStore), "the store is closed"));
-        }
-    }
+    public void Append(Submission submission, Action<AppendResult, Exception?> completed) =>
+        Post(new AppendOp(submission, _options.Limits, completed));
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<LogEntry>> ReadLogAsync(string owner, ulong after, int max, CancellationToken cancellationToken = default)
@@ -328,12 +322,17 @@ public sealed class SqliteChatStore : IChatStore
 
     private Task<T> Enqueue<T>(WriteOp<T> op)
     {
+        Post(op);
+        return op.Task;
+    }
+
+    /// <summary>Queues <paramref name="op"/> for the writer thread, or fails it at once when the store is closed.</summary>
+    private void Post(WriteOp op)
+    {
         if (!_writes.Writer.TryWrite(op))
         {
             op.Fail(new ObjectDisposedException(nameof(SqliteChatStore), "the store is closed"));
         }
-
-        return op.Task;
     }
 
     private void CreateSchema()

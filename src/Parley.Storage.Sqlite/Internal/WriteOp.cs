@@ -23,19 +23,11 @@ internal abstract class WriteOp<T> : WriteOp
     private Action<T, Exception?>? _completed;
     private T _result = default!;
 
-    protected WriteOp() => _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>A write that reports to <paramref name="completed"/> on the writer thread instead of through a task.</summary>
-    protected WriteOp(Action<T, Exception?>? completed)
+    /// <param name="completed">Null: the caller waits on <see cref="Task"/>. Otherwise the writer thread calls it at the commit.</param>
+    protected WriteOp(Action<T, Exception?>? completed = null)
     {
-        if (completed is null)
-        {
-            _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-        else
-        {
-            _completed = completed;
-        }
+        _completed = completed;
+        _completion = completed is null ? new(TaskCreationOptions.RunContinuationsAsynchronously) : null;
     }
 
     public Task<T> Task => _completion?.Task ?? throw new InvalidOperationException("this write reports through its callback");
