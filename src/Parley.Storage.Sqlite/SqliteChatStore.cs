@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Parley.Protocol;
@@ -6,10 +8,13 @@ using Parley.Storage.Sqlite.Internal;
 namespace Parley.Storage.Sqlite;
 
 /// <summary>
-/// The embedded store: one SQLite file in WAL mode with <c>synchronous=FULL</c> set on every connection (security.md
-/// 21, V7). All writes go through one writer thread that commits up to <see cref="StoreLimits.MaxBatch"/> queued
-/// operations in one transaction (group commit): one fsync then acknowledges many messages, which is where the
-/// throughput comes from, without weakening durability. Reads use their own pooled connections and never block writes.
+/// The embedded store: two SQLite files in WAL mode with <c>synchronous=FULL</c> set on every connection (security.md
+/// 21, V7): the main file (accounts, devices, tokens, and the staged log every append goes to) and the history file
+/// (the merged, indexed log; <see cref="HistoryFile"/>). All writes to the main file go through one writer thread that
+/// commits up to <see cref="StoreLimits.MaxBatch"/> queued operations in one transaction (group commit): one fsync
+/// then acknowledges many messages, which is where the throughput comes from, without weakening durability. Merges
+/// into the history file run on their own thread (<see cref="MergeWorker"/>). Reads use their own pooled connections
+/// and never block writes.
 /// </summary>
 public sealed class SqliteChatStore : IChatStore
 {
@@ -26,6 +31,16 @@ public sealed class SqliteChatStore : IChatStore
     private readonly CommandCache _commands;
     private AppendStatements? _appendStatements;
     private Checkpointer? _checkpointer;
+    private MergeWorker? _merger;
+
+    /// <summary>Merges the merge thread has finished (or failed), for the writer thread to complete.</summary>
+    private readonly ConcurrentQueue<(MergeJob Job, Exception? Failure)> _finishedMerges = new();
+
+    private int _mergesCompleted;
+    private int _mergesFailed;
+
+    /// <summary>Per partition, the timestamp before which a merge that failed is not tried again (writer thread only).</summary>
+    private readonly long[] _mergeRetryAt;
     private int _commitsSinceCheckpoint;
     private int _disposed;
 
@@ -36,6 +51,7 @@ public sealed class SqliteChatStore : IChatStore
         // Receipts are usually asked for within a few merges of the entries they cover (docs/architecture.md).
         var partitions = new StagedPartitions(options.StagedPartitions);
         _state = new LogState(recentlyMergedEntries: (int)Math.Min(int.MaxValue, 4L * partitions.Count * options.StagedEntries), partitions);
+        _mergeRetryAt = new long[partitions.Count];
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = options.Path,
@@ -64,6 +80,12 @@ public sealed class SqliteChatStore : IChatStore
     /// <inheritdoc />
     public Action<IReadOnlyList<LogEntry>>? Committed { get; set; }
 
+    /// <summary>Merges completed since the store opened (both halves committed); for tests.</summary>
+    internal int MergesCompleted => Volatile.Read(ref _mergesCompleted);
+
+    /// <summary>Merges that failed since the store opened (their entries stayed staged); for tests.</summary>
+    internal int MergesFailed => Volatile.Read(ref _mergesFailed);
+
     /// <inheritdoc />
     public Action<IReadOnlyList<DeliveryReceipt>>? Delivered { get; set; }
 
@@ -80,21 +102,52 @@ public sealed class SqliteChatStore : IChatStore
         store.CreateSchema();
         store._appendStatements = new AppendStatements(store._writeConnection, store._state.Partitions);
         store._checkpointer = new Checkpointer(store.OpenConnection());
+        store._merger = new MergeWorker(store.OpenMergeConnection(), store.OnMergeFinished);
         store._writer.Start();
         return store;
     }
 
     /// <summary>
-    /// Opens a connection with the per-connection settings applied. synchronous is not stored in the file, so it is
-    /// set here on every connection, pooled or not (security.md V7).
+    /// Opens a connection with the per-connection settings applied and the history file attached. synchronous is not
+    /// stored in the file, so it is set here on every connection, pooled or not, for both files (security.md V7).
     /// </summary>
     internal SqliteConnection OpenConnection()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        using var pragmas = connection.CreateCommand();
-        pragmas.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
-        pragmas.ExecuteNonQuery();
+        using (var pragmas = connection.CreateCommand())
+        {
+            pragmas.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
+            pragmas.ExecuteNonQuery();
+        }
+
+        HistoryFile.Attach(connection, _options.HistoryPath);
+        return connection;
+    }
+
+    /// <summary>
+    /// The merge thread's connection: the history file as <c>main</c> (with the writer's cache size: the merges now
+    /// write the tail pages of every user's log), the main file attached as <see cref="MergeWorker.StageSchema"/>.
+    /// </summary>
+    internal SqliteConnection OpenMergeConnection()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = _options.HistoryPath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = 30,
+        }.ToString());
+        connection.Open();
+        using var setup = connection.CreateCommand();
+        setup.CommandText = $"""
+            PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;
+            PRAGMA cache_size=-{Math.Max(1, _options.WriterCacheBytes / 1024)}; PRAGMA wal_autocheckpoint=16000; PRAGMA temp_store=MEMORY;
+            ATTACH DATABASE $main AS {MergeWorker.StageSchema};
+            PRAGMA {MergeWorker.StageSchema}.synchronous=FULL;
+            """;
+        setup.Parameters.AddWithValue("$main", _options.Path);
+        setup.ExecuteNonQuery();
         return connection;
     }
 
@@ -304,6 +357,7 @@ public sealed class SqliteChatStore : IChatStore
 
         _writes.Writer.TryComplete();
         await Task.Run(_writer.Join).ConfigureAwait(false);
+        _merger?.Dispose(); // finishes the merge in hand; RunAll below moves the rest
         _checkpointer?.Dispose();
         _commands.Dispose();
         _appendStatements?.Dispose();
@@ -344,19 +398,29 @@ public sealed class SqliteChatStore : IChatStore
             CREATE TABLE IF NOT EXISTS users(name TEXT PRIMARY KEY, password TEXT NOT NULL, created INTEGER NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS tokens(hash BLOB PRIMARY KEY, user TEXT NOT NULL, device TEXT NOT NULL, expires INTEGER NOT NULL) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens(user, device);
-            CREATE TABLE IF NOT EXISTS log(owner TEXT NOT NULL, seq INTEGER NOT NULL, id BLOB NOT NULL, sender TEXT NOT NULL,
-                recipient TEXT NOT NULL, time INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY(owner, seq)) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS submits(sender TEXT NOT NULL, id BLOB NOT NULL, digest BLOB NOT NULL, seq INTEGER NOT NULL,
-                time INTEGER NOT NULL, PRIMARY KEY(sender, id)) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS devices(user TEXT NOT NULL, device TEXT NOT NULL, acked INTEGER NOT NULL, seen INTEGER NOT NULL,
                 PRIMARY KEY(user, device)) WITHOUT ROWID;
             """;
         command.ExecuteNonQuery();
+        using (var history = _writeConnection.CreateCommand())
+        {
+            history.CommandText = HistoryFile.Tables;
+            history.ExecuteNonQuery();
+        }
+
+        // A store from before the history file has its log in the main file: its columns are brought up to date there
+        // (SQL without a schema finds the main file's table first), then it moves.
         FileColumns.Migrate(_writeConnection);
         using var staged = _writeConnection.CreateCommand();
         staged.CommandText = StagedMerge.Schema(_state.Partitions);
         staged.ExecuteNonQuery();
         SenderSequenceColumn.Migrate(_writeConnection); // staged tables a crash left behind get it before the merge below
+        HistoryFile.MoveFromMain(_writeConnection);
+        using (var version = _writeConnection.CreateCommand())
+        {
+            version.CommandText = $"UPDATE meta SET value = '{HistoryFile.SchemaVersion}' WHERE key = 'schema' AND CAST(value AS INTEGER) < {HistoryFile.SchemaVersion}";
+            version.ExecuteNonQuery();
+        }
 
         // What a crash left staged goes into the indexed tables before anything reads or writes.
         StagedMerge.RunAll(_writeConnection);
@@ -368,6 +432,7 @@ public sealed class SqliteChatStore : IChatStore
         var reader = _writes.Reader;
         while (true)
         {
+            CompleteFinishedMerges();
             batch.Clear();
             if (!reader.TryRead(out var first))
             {
@@ -380,10 +445,22 @@ public sealed class SqliteChatStore : IChatStore
                 continue;
             }
 
-            batch.Add(first);
+            if (first is not WakeOp)
+            {
+                batch.Add(first);
+            }
+
             while (batch.Count < _options.Limits.MaxBatch && reader.TryRead(out var next))
             {
-                batch.Add(next);
+                if (next is not WakeOp)
+                {
+                    batch.Add(next);
+                }
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
             }
 
             if (!TryCommit(batch))
@@ -394,38 +471,83 @@ public sealed class SqliteChatStore : IChatStore
                     TryCommit([op]);
                 }
             }
+
+            StartMerges();
+        }
+    }
+
+    /// <summary>Called on the merge thread when a merge committed into the history file (or failed): wakes the writer.</summary>
+    private void OnMergeFinished(MergeJob job, Exception? failure)
+    {
+        _finishedMerges.Enqueue((job, failure));
+        _writes.Writer.TryWrite(WakeOp.Instance); // refused once the store is closing: RunAll then moves the rest
+    }
+
+    /// <summary>
+    /// Starts a merge of every partition that holds <see cref="SqliteStoreOptions.StagedEntries"/> entries not yet
+    /// set aside and has none under way. Between two batches, so what the partition holds in memory is exactly its
+    /// committed rows up to the rowids the job names.
+    /// </summary>
+    private void StartMerges()
+    {
+        for (var partition = 0; partition < _state.Partitions.Count; partition++)
+        {
+            if (_state.Staged.IsFrozen(partition) || _state.Staged.UnfrozenCountIn(partition) < _options.StagedEntries
+                || Stopwatch.GetTimestamp() < _mergeRetryAt[partition])
+            {
+                continue;
+            }
+
+            var (lastLog, lastSubmit) = StagedMerge.LastRows(_writeConnection, partition);
+            _state.Staged.Freeze(partition);
+            _state.FreezeStagedSubmits(partition);
+            _merger!.Post(new MergeJob(partition, lastLog, lastSubmit));
         }
     }
 
     /// <summary>
-    /// The partition to merge in this batch's transaction: the fullest of those holding at least
-    /// <see cref="SqliteStoreOptions.StagedEntries"/> entries with this batch's, or -1. One at most, so that merges
-    /// of partitions that fill up together do not add up their pauses in one commit.
+    /// The writer's half of the merges the merge thread finished: their rows leave the staged tables, in a transaction
+    /// of their own, and only after that commit do their entries leave memory (readers find them in the history file
+    /// from the merge's commit on). A failed merge leaves its partition staged and is tried again a second later.
     /// </summary>
-    private int FullestPartition(List<StagedEntry> batch)
+    private void CompleteFinishedMerges()
     {
-        var partitions = _state.Partitions;
-        Span<int> counts = stackalloc int[partitions.Count];
-        for (var k = 0; k < counts.Length; k++)
+        List<(MergeJob, Exception?)>? again = null;
+        while (_finishedMerges.TryDequeue(out var finished))
         {
-            counts[k] = _state.Staged.CountIn(k);
-        }
-
-        foreach (var staged in batch)
-        {
-            counts[partitions.Of(staged.Entry.Owner)]++;
-        }
-
-        var fullest = -1;
-        for (var k = 0; k < counts.Length; k++)
-        {
-            if (counts[k] >= _options.StagedEntries && (fullest < 0 || counts[k] > counts[fullest]))
+            var (job, failure) = finished;
+            if (failure is not null)
             {
-                fullest = k;
+                _state.Staged.Thaw(job.Partition);
+                _state.ThawStagedSubmits(job.Partition);
+                _mergeRetryAt[job.Partition] = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
+                Interlocked.Increment(ref _mergesFailed);
+                continue;
             }
+
+            try
+            {
+                using var transaction = _writeConnection.BeginTransaction(deferred: true);
+                StagedMerge.DeleteMerged(_writeConnection, transaction, job);
+                transaction.Commit();
+            }
+            catch (Exception exception) when (exception is SqliteException or InvalidOperationException)
+            {
+                (again ??= []).Add(finished); // the rows are in both files, which is harmless; the delete is tried again
+                continue;
+            }
+
+            _state.Merged.Add(_state.Staged.TakeFrozen(job.Partition));
+            _state.ClearFrozenSubmits(job.Partition);
+            Interlocked.Increment(ref _mergesCompleted);
+            _commitsSinceCheckpoint = 0;
+            _checkpointer?.Request(); // a merge wrote hundreds of pages into the history file's WAL
         }
 
-        return fullest;
+        foreach (var finished in again ?? [])
+        {
+            _finishedMerges.Enqueue(finished);
+        }
     }
 
     private bool TryCommit(List<WriteOp> ops)
@@ -439,21 +561,14 @@ public sealed class SqliteChatStore : IChatStore
             }
         }
 
-        int merged; // the partition merged in this transaction, or -1
         try
         {
-            using (var transaction = _writeConnection.BeginTransaction())
+            using (var transaction = _writeConnection.BeginTransaction(deferred: true))
             {
                 _commands.Transaction = transaction;
                 foreach (var op in ops)
                 {
                     op.Execute(context);
-                }
-
-                merged = FullestPartition(context.Staged);
-                if (merged >= 0)
-                {
-                    StagedMerge.Run(_writeConnection, transaction, merged);
                 }
 
                 transaction.Commit();
@@ -471,41 +586,13 @@ public sealed class SqliteChatStore : IChatStore
             return false;
         }
 
-        if (merged >= 0 || ++_commitsSinceCheckpoint >= CommitsPerCheckpoint)
+        if (++_commitsSinceCheckpoint >= CommitsPerCheckpoint)
         {
-            // A merge writes hundreds of pages at once; other commits a few each.
             _commitsSinceCheckpoint = 0;
             _checkpointer?.Request();
         }
 
-        if (merged >= 0)
-        {
-            // Only now, with the merge committed, may readers stop finding these entries in memory. This batch's own
-            // entries of that partition were merged with the rest (and are remembered with them, for receipts); its
-            // entries of other partitions stay staged.
-            var taken = _state.Staged.TakePartition(merged);
-            var others = new List<StagedEntry>(context.Staged.Count);
-            foreach (var staged in context.Staged)
-            {
-                if (_state.Partitions.Of(staged.Entry.Owner) != merged)
-                {
-                    others.Add(staged);
-                }
-                else if (taken.TryGetValue(staged.Entry.Owner, out var list))
-                {
-                    list.Add(staged);
-                }
-                else
-                {
-                    taken[staged.Entry.Owner] = [staged];
-                }
-            }
-
-            _state.Merged.Add(taken);
-            _state.ClearStagedSubmits(merged);
-            _state.Staged.Add(others);
-        }
-        else if (context.Staged.Count > 0)
+        if (context.Staged.Count > 0)
         {
             _state.Staged.Add(context.Staged);
         }

@@ -1,8 +1,16 @@
 namespace Parley.Storage.Sqlite;
 
-/// <summary>Where the SQLite store keeps its file, and its quotas.</summary>
+/// <summary>Where the SQLite store keeps its files, and its quotas.</summary>
 public sealed record SqliteStoreOptions(string Path)
 {
+    /// <summary>
+    /// The second file, which holds the merged, indexed log and the dedupe records (docs/architecture.md, "The history
+    /// file"): merges write it on their own thread while the writer goes on committing appends to <see cref="Path"/>.
+    /// By default beside <see cref="Path"/>, with ".history" before the extension (parley.db: parley.history.db). The
+    /// two files are one store: back them up, move them and delete them together.
+    /// </summary>
+    public string HistoryPath { get; init; } = DefaultHistoryPath(Path);
+
     public StoreLimits Limits { get; init; } = new();
 
     /// <summary>
@@ -31,4 +39,11 @@ public sealed record SqliteStoreOptions(string Path)
 
     /// <summary>The server's clock; tests may pass a fake.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    private static string DefaultHistoryPath(string path)
+    {
+        var directory = System.IO.Path.GetDirectoryName(path) ?? "";
+        var name = System.IO.Path.GetFileNameWithoutExtension(path) + ".history" + System.IO.Path.GetExtension(path);
+        return System.IO.Path.Combine(directory, name);
+    }
 }

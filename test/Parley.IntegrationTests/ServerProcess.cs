@@ -18,6 +18,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
 {
     private readonly string _data;
     private string[] _extraArgs = [];
+    private IReadOnlyDictionary<string, string> _environment = new Dictionary<string, string>();
     private readonly StringBuilder _log = new();
     private Process? _process;
     private ServerProcess? _twin;
@@ -79,7 +80,11 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
 
-    public static async Task<ServerProcess> StartAsync(string data, params string[] extraArgs)
+    public static Task<ServerProcess> StartAsync(string data, params string[] extraArgs) =>
+        StartAsync(data, new Dictionary<string, string>(), extraArgs);
+
+    /// <summary>Starts the server with <paramref name="environment"/> added to its environment (runtime settings, say).</summary>
+    public static async Task<ServerProcess> StartAsync(string data, IReadOnlyDictionary<string, string> environment, params string[] extraArgs)
     {
         if (ClusterMode)
         {
@@ -87,12 +92,12 @@ public sealed partial class ServerProcess : IAsyncDisposable
             extraArgs = [.. extraArgs, "--nats", nats.Url, "--nats-namespace", Cluster.NatsFixture.NewNamespace()];
         }
 
-        var server = new ServerProcess(data) { _extraArgs = extraArgs };
+        var server = new ServerProcess(data) { _extraArgs = extraArgs, _environment = environment };
         await server.LaunchAsync(0, extraArgs);
         if (ClusterMode)
         {
             // Started after the first node made the key, so both serve the same one.
-            server._twin = new ServerProcess(data) { _extraArgs = extraArgs };
+            server._twin = new ServerProcess(data) { _extraArgs = extraArgs, _environment = environment };
             await server._twin.LaunchAsync(0, extraArgs);
         }
 
@@ -162,6 +167,10 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var process = new Process { StartInfo = Parley.StartInfo(["serve", "--data", _data, "--listen", $"127.0.0.1:{port}", .. extraArgs]) };
+        foreach (var (name, value) in _environment)
+        {
+            process.StartInfo.Environment[name] = value;
+        }
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null)

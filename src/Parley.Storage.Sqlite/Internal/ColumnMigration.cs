@@ -10,7 +10,7 @@ internal static class ColumnMigration
 {
     public static void AddMissing(SqliteConnection connection, IEnumerable<(string Table, string Name, string Type)> columns, int schemaVersion)
     {
-        using var transaction = connection.BeginTransaction();
+        using var transaction = connection.BeginTransaction(deferred: true);
         foreach (var (table, name, type) in columns)
         {
             using var info = connection.CreateCommand();

@@ -28,6 +28,9 @@ internal sealed class LogState(int recentlyMergedEntries, StagedPartitions parti
     /// <summary>Submissions in the staged tables, by (sender, id), for dedupe; merged ones are found in <c>submits</c>.</summary>
     private readonly Dictionary<(string Sender, MessageId Id), StagedSubmit> _stagedSubmits = [];
 
+    /// <summary>Per partition under merge, the staged submissions the merge moves (<see cref="FreezeStagedSubmits"/>).</summary>
+    private readonly List<(string Sender, MessageId Id)>?[] _frozenSubmits = new List<(string Sender, MessageId Id)>?[partitions.Count];
+
     /// <summary>
     /// Per sender, the highest message id in <c>submits</c> (in byte order), loaded lazily. Parley's clients make
     /// time-ordered ids (protocol.md §3), so a new message's id is above it and cannot be a retry of a merged
@@ -51,20 +54,32 @@ internal sealed class LogState(int recentlyMergedEntries, StagedPartitions parti
 
     public void StageSubmit(string sender, MessageId id, StagedSubmit submit) => _stagedSubmits[(sender, id)] = submit;
 
-    /// <summary>After <paramref name="partition"/>'s merge committed: its staged submissions are now in <c>submits</c>.</summary>
-    public void ClearStagedSubmits(int partition)
+    /// <summary>A merge of <paramref name="partition"/> starts: the submissions staged in it so far are the ones it moves.</summary>
+    public void FreezeStagedSubmits(int partition)
     {
-        Span<byte> bytes = stackalloc byte[MessageId.Size];
-        var merged = new List<(string Sender, MessageId Id)>();
+        var frozen = new List<(string Sender, MessageId Id)>();
         foreach (var key in _stagedSubmits.Keys)
         {
             if (Partitions.Of(key.Sender) == partition)
             {
-                merged.Add(key);
+                frozen.Add(key);
             }
         }
 
-        foreach (var (sender, id) in merged)
+        _frozenSubmits[partition] = frozen;
+    }
+
+    /// <summary>The merge failed: its submissions stay staged like the others.</summary>
+    public void ThawStagedSubmits(int partition) => _frozenSubmits[partition] = null;
+
+    /// <summary>
+    /// After <paramref name="partition"/>'s merge committed and its rows left the staged tables: the submissions it
+    /// moved are now in <c>submits</c>. Those staged since it started stay here, or a retry of one would not be found.
+    /// </summary>
+    public void ClearFrozenSubmits(int partition)
+    {
+        Span<byte> bytes = stackalloc byte[MessageId.Size];
+        foreach (var (sender, id) in _frozenSubmits[partition] ?? [])
         {
             _stagedSubmits.Remove((sender, id));
             if (_highestMergedId.TryGetValue(sender, out var highest))
@@ -76,6 +91,8 @@ internal sealed class LogState(int recentlyMergedEntries, StagedPartitions parti
                 }
             }
         }
+
+        _frozenSubmits[partition] = null;
     }
 
     /// <summary>Whether <c>submits</c> may hold (<paramref name="sender"/>, <paramref name="id"/>): false when the id is above every merged one.</summary>
@@ -190,9 +207,13 @@ internal sealed class LogState(int recentlyMergedEntries, StagedPartitions parti
         }
 
         using var count = connection.CreateCommand();
-        count.CommandText = "SELECT COUNT(*) FROM log WHERE owner = $owner AND seq > $after AND sender <> $owner";
+        // Below the first staged entry only: a merge that committed but is not yet taken from memory holds entries
+        // that are in both, and they are counted from memory.
+        var firstStaged = Staged.First(user);
+        count.CommandText = "SELECT COUNT(*) FROM log WHERE owner = $owner AND seq > $after AND seq < $below AND sender <> $owner";
         count.Parameters.AddWithValue("$owner", user);
         count.Parameters.AddWithValue("$after", (long)max);
+        count.Parameters.AddWithValue("$below", firstStaged == 0 ? long.MaxValue : (long)firstStaged);
         var received = (ulong)(long)count.ExecuteScalar()! + Staged.ReceivedAfter(user, max);
         foreach (var (entry, _) in pending)
         {

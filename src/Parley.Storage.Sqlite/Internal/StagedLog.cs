@@ -3,17 +3,22 @@ namespace Parley.Storage.Sqlite.Internal;
 /// <summary>
 /// The committed log entries that are still in the append-only staged tables and not yet merged into the <c>log</c>
 /// table (docs/architecture.md, "The staged log"). Readers on any thread see them here; the writer thread adds a
-/// batch's entries after its commit and takes a partition's entries after the commit of that partition's merge, so an
-/// entry is always in the <c>log</c> table, here, or both (for the moment between a merge's commit and
-/// <see cref="TakePartition"/>), never in neither. Readers take their snapshot from here before they query the
-/// <c>log</c> table and take the union by sequence. All of an owner's entries are in one partition
-/// (<see cref="StagedPartitions"/>), so for each owner a merge still takes all that is staged.
+/// batch's entries after its commit; a merge sets aside what a partition holds when it starts (<see cref="Freeze"/>)
+/// and the writer takes those entries only after the merge has committed (<see cref="TakeFrozen"/>), so an entry is
+/// always in the <c>log</c> table, here, or both (while a merge finishes), never in neither. Readers take their
+/// snapshot from here before they query the <c>log</c> table and take the union by sequence. All of an owner's
+/// entries are in one partition (<see cref="StagedPartitions"/>), and a merge takes the oldest of them, so each
+/// owner's staged entries are always the newest of their log.
 /// </summary>
 internal sealed class StagedLog(StagedPartitions partitions)
 {
     private readonly Lock _gate = new();
     private readonly Dictionary<string, List<StagedEntry>> _byOwner = new(StringComparer.Ordinal);
     private readonly int[] _counts = new int[partitions.Count];
+
+    /// <summary>Per partition under merge, how many of each owner's first entries the merge takes (<see cref="Freeze"/>).</summary>
+    private readonly Dictionary<string, int>?[] _frozen = new Dictionary<string, int>?[partitions.Count];
+    private readonly int[] _frozenCounts = new int[partitions.Count];
 
     /// <summary>How many entries are staged in <paramref name="partition"/>.</summary>
     public int CountIn(int partition)
@@ -44,29 +49,91 @@ internal sealed class StagedLog(StagedPartitions partitions)
     }
 
     /// <summary>
-    /// Forgets the entries of every owner in <paramref name="partition"/> and hands them over, by owner: called after
-    /// that partition's merge into the <c>log</c> table has committed.
+    /// Sets aside what <paramref name="partition"/> holds now, each owner's entries so far, for a merge of the rows
+    /// committed so far (<see cref="MergeJob"/>); entries added later are not part of it. One merge per partition at a time.
     /// </summary>
-    public Dictionary<string, List<StagedEntry>> TakePartition(int partition)
+    public void Freeze(int partition)
+    {
+        lock (_gate)
+        {
+            var frozen = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var (owner, list) in _byOwner)
+            {
+                if (partitions.Of(owner) == partition && list.Count > 0)
+                {
+                    frozen[owner] = list.Count;
+                }
+            }
+
+            _frozen[partition] = frozen;
+            _frozenCounts[partition] = frozen.Values.Sum();
+        }
+    }
+
+    /// <summary>Whether a merge of <paramref name="partition"/> is under way (<see cref="Freeze"/> without take or thaw).</summary>
+    public bool IsFrozen(int partition)
+    {
+        lock (_gate)
+        {
+            return _frozen[partition] is not null;
+        }
+    }
+
+    /// <summary>Entries of <paramref name="partition"/> that no merge has set aside yet.</summary>
+    public int UnfrozenCountIn(int partition)
+    {
+        lock (_gate)
+        {
+            return _counts[partition] - _frozenCounts[partition];
+        }
+    }
+
+    /// <summary>The merge failed: its entries stay staged like the others, for a later merge.</summary>
+    public void Thaw(int partition)
+    {
+        lock (_gate)
+        {
+            _frozen[partition] = null;
+            _frozenCounts[partition] = 0;
+        }
+    }
+
+    /// <summary>
+    /// Forgets the entries <see cref="Freeze"/> set aside and hands them over, by owner: called after their merge into
+    /// the history file and their delete from the staged tables have both committed. Each owner's later entries stay.
+    /// </summary>
+    public Dictionary<string, List<StagedEntry>> TakeFrozen(int partition)
     {
         lock (_gate)
         {
             var taken = new Dictionary<string, List<StagedEntry>>(StringComparer.Ordinal);
-            foreach (var (owner, list) in _byOwner)
+            foreach (var (owner, count) in _frozen[partition] ?? [])
             {
-                if (partitions.Of(owner) == partition)
+                var list = _byOwner[owner];
+                taken[owner] = list.GetRange(0, count);
+                if (count == list.Count)
                 {
-                    taken[owner] = list;
+                    _byOwner.Remove(owner);
+                }
+                else
+                {
+                    list.RemoveRange(0, count);
                 }
             }
 
-            foreach (var owner in taken.Keys)
-            {
-                _byOwner.Remove(owner);
-            }
-
-            _counts[partition] = 0;
+            _counts[partition] -= _frozenCounts[partition];
+            _frozen[partition] = null;
+            _frozenCounts[partition] = 0;
             return taken;
+        }
+    }
+
+    /// <summary>The lowest staged sequence of <paramref name="owner"/>, or 0: every entry below it is in the log table.</summary>
+    public ulong First(string owner)
+    {
+        lock (_gate)
+        {
+            return _byOwner.TryGetValue(owner, out var list) && list.Count > 0 ? list[0].Entry.Sequence : 0;
         }
     }
 
@@ -80,8 +147,8 @@ internal sealed class StagedLog(StagedPartitions partitions)
     }
 
     /// <summary>
-    /// Whether every entry of <paramref name="owner"/> after <paramref name="after"/> is staged, so none is in the log
-    /// table: a merge moves all the owner's staged entries at once, so staged sequences are always the newest.
+    /// Whether every entry of <paramref name="owner"/> after <paramref name="after"/> is staged, so none is only in the
+    /// log table: a merge moves the owner's oldest staged entries, so staged sequences are always the newest.
     /// </summary>
     public bool AllStagedAfter(string owner, ulong after)
     {

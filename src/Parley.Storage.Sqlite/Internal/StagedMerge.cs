@@ -10,6 +10,8 @@ namespace Parley.Storage.Sqlite.Internal;
 /// user and one per message, and writing those pages to the WAL was half of the writer's time. A merge moves thousands
 /// of rows at once, sorted, so the indexed tables are written nearly sequentially. The staged tables are durable like
 /// the others: a crash between merges loses nothing, and <see cref="RunAll"/> at startup merges what a crash left.
+/// The indexed tables are in the history file (<see cref="HistoryFile"/>), and a merge runs on its own thread
+/// (<see cref="MergeWorker"/>) in two steps: <see cref="Run"/> copies, <see cref="DeleteMerged"/> deletes.
 /// </summary>
 internal static class StagedMerge
 {
@@ -34,7 +36,7 @@ internal static class StagedMerge
     {
         var tables = new List<string>();
         using var list = connection.CreateCommand();
-        list.CommandText = "SELECT name FROM sqlite_schema WHERE type = 'table' AND (name = 'staged_log' OR name = 'staged_submits' OR name GLOB 'staged_log_[0-9]*' OR name GLOB 'staged_submits_[0-9]*')";
+        list.CommandText = "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND (name = 'staged_log' OR name = 'staged_submits' OR name GLOB 'staged_log_[0-9]*' OR name GLOB 'staged_submits_[0-9]*')";
         using var reader = list.ExecuteReader();
         while (reader.Read())
         {
@@ -45,8 +47,10 @@ internal static class StagedMerge
     }
 
     /// <summary>
-    /// Moves every staged row of every staged table in the file into the indexed tables, in a transaction of its own
-    /// (startup, shutdown). Found by name, so tables of partitions a previous configuration had are emptied too.
+    /// Moves every staged row of every staged table in the main file into the history file's tables (startup,
+    /// shutdown; no merge is running then). Found by name, so tables of partitions a previous configuration had are
+    /// emptied too. Two transactions, the copy first (see <see cref="HistoryFile.MoveFromMain"/>): a crash between leaves
+    /// rows in both files, which the next start copies again, ignoring those already merged, and then deletes.
     /// </summary>
     public static void RunAll(SqliteConnection connection)
     {
@@ -57,42 +61,76 @@ internal static class StagedMerge
             return;
         }
 
-        using var transaction = connection.BeginTransaction();
         // All staged log rows in one sorted insert, then all submissions: written in key order, as a merge does.
         var logs = tables.Where(name => name.StartsWith("staged_log", StringComparison.Ordinal)).ToList();
         var submits = tables.Where(name => name.StartsWith("staged_submits", StringComparison.Ordinal)).ToList();
         var statements = new List<string>();
         if (logs.Count > 0)
         {
-            statements.Add($"INSERT INTO log({LogColumns}) SELECT {LogColumns} FROM ({string.Join(" UNION ALL ", logs.Select(t => $"SELECT {LogColumns} FROM {t}"))}) ORDER BY owner, seq");
+            statements.Add($"INSERT OR IGNORE INTO {HistoryFile.Schema}.log({LogColumns}) SELECT {LogColumns} FROM ({string.Join(" UNION ALL ", logs.Select(t => $"SELECT {LogColumns} FROM main.{t}"))}) ORDER BY owner, seq");
         }
 
         if (submits.Count > 0)
         {
-            statements.Add($"INSERT INTO submits({SubmitColumns}) SELECT {SubmitColumns} FROM ({string.Join(" UNION ALL ", submits.Select(t => $"SELECT {SubmitColumns} FROM {t}"))}) ORDER BY sender, id");
+            statements.Add($"INSERT OR IGNORE INTO {HistoryFile.Schema}.submits({SubmitColumns}) SELECT {SubmitColumns} FROM ({string.Join(" UNION ALL ", submits.Select(t => $"SELECT {SubmitColumns} FROM main.{t}"))}) ORDER BY sender, id");
         }
 
-        statements.AddRange(tables.Select(t => $"DELETE FROM {t}"));
-        using var merge = connection.CreateCommand();
+        Execute(connection, string.Join(";\n", statements));
+        Execute(connection, string.Join(";\n", tables.Select(t => $"DELETE FROM main.{t}")));
+    }
+
+    /// <summary>
+    /// The merge of one partition, on the merge thread's connection (the history file as <c>main</c>, the store's main
+    /// file attached as <c>stage</c>): its staged rows up to the job's rowids, sorted, into the history file's tables,
+    /// in one transaction that writes only the history file. The writer deletes them from the staged tables after
+    /// this commits (<see cref="DeleteMerged"/>). OR IGNORE: after a crash between the two, the rows are merged again.
+    /// </summary>
+    public static void Run(SqliteConnection history, MergeJob job)
+    {
+        using var transaction = history.BeginTransaction(deferred: true);
+        using var merge = history.CreateCommand();
         merge.Transaction = transaction;
-        merge.CommandText = string.Join(";\n", statements);
+        merge.CommandText = $"""
+            INSERT OR IGNORE INTO main.log({LogColumns}) SELECT {LogColumns} FROM {MergeWorker.StageSchema}.{StagedPartitions.LogTable(job.Partition)} WHERE rowid <= $log ORDER BY owner, seq;
+            INSERT OR IGNORE INTO main.submits({SubmitColumns}) SELECT {SubmitColumns} FROM {MergeWorker.StageSchema}.{StagedPartitions.SubmitTable(job.Partition)} WHERE rowid <= $submits ORDER BY sender, id;
+            """;
+        merge.Parameters.AddWithValue("$log", job.LastLogRow);
+        merge.Parameters.AddWithValue("$submits", job.LastSubmitRow);
         merge.ExecuteNonQuery();
         transaction.Commit();
     }
 
-    /// <summary>Moves every staged row of one partition into the indexed tables, inside the caller's transaction.</summary>
-    public static void Run(SqliteConnection connection, SqliteTransaction transaction, int partition)
+    /// <summary>The writer's half of a merge, after <see cref="Run"/> committed: the merged rows leave the staged tables.</summary>
+    public static void DeleteMerged(SqliteConnection connection, SqliteTransaction transaction, MergeJob job)
     {
-        var log = StagedPartitions.LogTable(partition);
-        var submits = StagedPartitions.SubmitTable(partition);
-        using var merge = connection.CreateCommand();
-        merge.Transaction = transaction;
-        merge.CommandText = $"""
-            INSERT INTO log({LogColumns}) SELECT {LogColumns} FROM {log} ORDER BY owner, seq;
-            INSERT INTO submits({SubmitColumns}) SELECT {SubmitColumns} FROM {submits} ORDER BY sender, id;
-            DELETE FROM {log};
-            DELETE FROM {submits};
+        using var delete = connection.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = $"""
+            DELETE FROM main.{StagedPartitions.LogTable(job.Partition)} WHERE rowid <= $log;
+            DELETE FROM main.{StagedPartitions.SubmitTable(job.Partition)} WHERE rowid <= $submits;
             """;
-        merge.ExecuteNonQuery();
+        delete.Parameters.AddWithValue("$log", job.LastLogRow);
+        delete.Parameters.AddWithValue("$submits", job.LastSubmitRow);
+        delete.ExecuteNonQuery();
+    }
+
+    /// <summary>The highest rowid in a partition's two staged tables (0 when empty): where a merge that starts now ends.</summary>
+    public static (long Log, long Submits) LastRows(SqliteConnection connection, int partition)
+    {
+        using var query = connection.CreateCommand();
+        query.CommandText = $"SELECT (SELECT COALESCE(MAX(rowid), 0) FROM main.{StagedPartitions.LogTable(partition)}), (SELECT COALESCE(MAX(rowid), 0) FROM main.{StagedPartitions.SubmitTable(partition)})";
+        using var reader = query.ExecuteReader();
+        reader.Read();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var transaction = connection.BeginTransaction(deferred: true);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+        transaction.Commit();
     }
 }

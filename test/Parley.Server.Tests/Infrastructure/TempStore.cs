@@ -51,15 +51,62 @@ internal sealed class TempStore : IAsyncDisposable
 
     private SqliteChatStore Open() => SqliteChatStore.Open(new SqliteStoreOptions(Path) { Limits = _limits, Time = _time, StagedEntries = _stagedEntries, StagedPartitions = _stagedPartitions });
 
-    /// <summary>Rows of <paramref name="table"/>; for <c>staged_log</c> and <c>staged_submits</c>, of every partition's table.</summary>
+    /// <summary>
+    /// A plain connection to the store at <paramref name="path"/> (closed or not) with its history file attached as
+    /// <c>history</c>, as the store's own connections have it: SQL without a schema finds <c>log</c> and
+    /// <c>submits</c> there (or in the main file of a store from before the history file).
+    /// </summary>
+    public static SqliteConnection Connect(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        using var attach = connection.CreateCommand();
+        attach.CommandText = "ATTACH DATABASE $history AS history";
+        attach.Parameters.AddWithValue("$history", new SqliteStoreOptions(path).HistoryPath);
+        attach.ExecuteNonQuery();
+        return connection;
+    }
+
+    /// <summary>Deletes the history file of the (closed) store at <paramref name="path"/>, with its WAL.</summary>
+    public static void DeleteHistoryFile(string path)
+    {
+        SqliteConnection.ClearAllPools();
+        var history = new SqliteStoreOptions(path).HistoryPath;
+        foreach (var file in new[] { history, history + "-wal", history + "-shm" })
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>Copies the store's files (both, with their WALs) as a crash would leave them, to <paramref name="to"/>.</summary>
+    public static void CopyFiles(string path, string to)
+    {
+        var history = new SqliteStoreOptions(path).HistoryPath;
+        var copiedHistory = new SqliteStoreOptions(to).HistoryPath;
+        foreach (var (from, into) in new[] { (path, to), (history, copiedHistory) })
+        {
+            File.Copy(from, into);
+            if (File.Exists(from + "-wal"))
+            {
+                File.Copy(from + "-wal", into + "-wal");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rows of <paramref name="table"/> in either file; for <c>staged_log</c> and <c>staged_submits</c>, of every
+    /// partition's table.
+    /// </summary>
     public static long CountRows(string path, string table)
     {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        connection.Open();
+        using var connection = Connect(path);
         var tables = new List<string>();
         using (var list = connection.CreateCommand())
         {
-            list.CommandText = "SELECT name FROM sqlite_schema WHERE type = 'table' AND (name = $table OR name GLOB $table || '_[0-9]*')";
+            list.CommandText = """
+                SELECT 'main.' || name FROM main.sqlite_schema WHERE type = 'table' AND (name = $table OR name GLOB $table || '_[0-9]*')
+                UNION ALL SELECT 'history.' || name FROM history.sqlite_schema WHERE type = 'table' AND (name = $table OR name GLOB $table || '_[0-9]*')
+                """;
             list.Parameters.AddWithValue("$table", table);
             using var reader = list.ExecuteReader();
             while (reader.Read())
@@ -68,6 +115,7 @@ internal sealed class TempStore : IAsyncDisposable
             }
         }
 
+        Assert.NotEmpty(tables);
         using var count = connection.CreateCommand();
         count.CommandText = "SELECT " + string.Join(" + ", tables.Select(name => $"(SELECT COUNT(*) FROM {name})"));
         return (long)count.ExecuteScalar()!;

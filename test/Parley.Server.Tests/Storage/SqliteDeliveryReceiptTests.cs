@@ -57,9 +57,9 @@ public sealed class SqliteDeliveryReceiptTests
     }
 
     /// <summary>
-    /// A store written before schemas 2 and 3, with a staged row a crash left behind: opening it adds the file columns
-    /// and <c>sender_seq</c> to the log and <c>sender_seq</c> to the staged table, merges the staged row, and its receipt
-    /// still comes.
+    /// A store written before schemas 2, 3 and 4 (one file, the log in it), with a staged row a crash left behind:
+    /// opening it adds the file columns and <c>sender_seq</c> to the log and <c>sender_seq</c> to the staged table,
+    /// moves the log into the history file, merges the staged row, and its receipt still comes.
     /// </summary>
     [Fact]
     public async Task Open_StoreFromBeforeSenderSeqWithAStagedRow_MigratesMergesAndReceipts()
@@ -69,25 +69,31 @@ public sealed class SqliteDeliveryReceiptTests
         await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "merged"));
         var staged = await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "staged"));
 
-        // The clean close merged both; put the second back where a crash would have left it, in the old schema.
-        await temp.ReopenAsync(path => Execute(path, """
-            INSERT INTO staged_log(owner, seq, id, sender, recipient, time, body)
-                SELECT owner, seq, id, sender, recipient, time, body FROM log WHERE owner = 'bob' AND seq = 2;
-            INSERT INTO staged_submits SELECT sender, id, digest, seq, time FROM submits WHERE sender = 'alice' AND seq = 2;
-            DELETE FROM log WHERE owner = 'bob' AND seq = 2;
-            DELETE FROM submits WHERE sender = 'alice' AND seq = 2;
-            ALTER TABLE log DROP COLUMN sender_seq;
-            ALTER TABLE staged_log DROP COLUMN sender_seq;
-            ALTER TABLE log DROP COLUMN file_id;
-            ALTER TABLE log DROP COLUMN file_name;
-            ALTER TABLE log DROP COLUMN file_size;
-            ALTER TABLE log DROP COLUMN file_sha;
-            UPDATE meta SET value = '1' WHERE key = 'schema';
-            """));
+        // The clean close merged both; rebuild the file of schema 1 a crash would have left: the log and submits in
+        // the main file, the second message staged, no history file.
+        await temp.ReopenAsync(path =>
+        {
+            Execute(path, """
+                CREATE TABLE main.log(owner TEXT NOT NULL, seq INTEGER NOT NULL, id BLOB NOT NULL, sender TEXT NOT NULL,
+                    recipient TEXT NOT NULL, time INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY(owner, seq)) WITHOUT ROWID;
+                CREATE TABLE main.submits(sender TEXT NOT NULL, id BLOB NOT NULL, digest BLOB NOT NULL, seq INTEGER NOT NULL,
+                    time INTEGER NOT NULL, PRIMARY KEY(sender, id)) WITHOUT ROWID;
+                INSERT INTO main.log SELECT owner, seq, id, sender, recipient, time, body FROM history.log WHERE NOT (owner = 'bob' AND seq = 2);
+                INSERT INTO main.submits SELECT sender, id, digest, seq, time FROM history.submits WHERE NOT (sender = 'alice' AND seq = 2);
+                INSERT INTO staged_log(owner, seq, id, sender, recipient, time, body)
+                    SELECT owner, seq, id, sender, recipient, time, body FROM history.log WHERE owner = 'bob' AND seq = 2;
+                INSERT INTO staged_submits SELECT sender, id, digest, seq, time FROM history.submits WHERE sender = 'alice' AND seq = 2;
+                ALTER TABLE staged_log DROP COLUMN sender_seq;
+                UPDATE meta SET value = '1' WHERE key = 'schema';
+                """);
+            TempStore.DeleteHistoryFile(path);
+        });
 
         Assert.Equal(0, TempStore.CountRows(temp.Path, "staged_log"));
+        Assert.False(MainHasTable(temp.Path, "log"), "the log should have moved to the history file");
+        Assert.Equal(4, TempStore.CountRows(temp.Path, "log")); // alice's two copies and bob's two, the staged one merged
         Assert.Equal(["merged", "staged"], (await temp.Store.ReadLogAsync("bob", 0, 10)).Select(e => e.Text));
-        Assert.Equal("3", Scalar(temp.Path, "SELECT value FROM meta WHERE key = 'schema'"));
+        Assert.Equal("4", Scalar(temp.Path, "SELECT value FROM meta WHERE key = 'schema'"));
         var receipts = new List<DeliveryReceipt>();
         temp.Store.Delivered = batch => { lock (receipts) { receipts.AddRange(batch); } };
         await temp.Store.SaveCursorAsync("bob", "phone", 2);
@@ -97,10 +103,12 @@ public sealed class SqliteDeliveryReceiptTests
         }
     }
 
+    private static bool MainHasTable(string path, string table) =>
+        Scalar(path, $"SELECT COUNT(*) FROM main.sqlite_schema WHERE type = 'table' AND name = '{table}'") == "1";
+
     private static void Execute(string path, string sql)
     {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        connection.Open();
+        using var connection = TempStore.Connect(path);
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
@@ -108,8 +116,7 @@ public sealed class SqliteDeliveryReceiptTests
 
     private static string? Scalar(string path, string sql)
     {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
-        connection.Open();
+        using var connection = TempStore.Connect(path);
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         return command.ExecuteScalar()?.ToString();

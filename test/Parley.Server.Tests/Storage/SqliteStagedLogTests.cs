@@ -218,8 +218,7 @@ public sealed class SqliteStagedLogTests
         await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "second"));
         using var copy = new TempDirectory();
         var copied = copy.Combine("crashed.db");
-        File.Copy(temp.Path, copied);
-        File.Copy(temp.Path + "-wal", copied + "-wal");
+        TempStore.CopyFiles(temp.Path, copied);
         Assert.True(TempStore.CountRows(copied, "staged_log") > 0, "the copy should hold staged rows");
 
         await using var reopened = SqliteChatStore.Open(new SqliteStoreOptions(copied) { StagedEntries = 1000 });
@@ -251,18 +250,19 @@ public sealed class SqliteStagedLogTests
     [Fact]
     public async Task AppendAsync_MergesWritten_CheckpointThreadCopiesTheWalIntoTheFile()
     {
-        // The writer's own automatic checkpoint waits for 16,000 WAL pages, far more than this test writes: the file
-        // grows only if the checkpoint thread copies the WAL into it.
+        // The merges write the history file. The merge connection's own automatic checkpoint waits for 16,000 WAL
+        // pages, far more than this test writes: the file grows only if the checkpoint thread copies the WAL into it.
         await using var temp = new TempStore(stagedEntries: 16);
         await temp.CreateUsersAsync("alice", "bob");
-        var before = new FileInfo(temp.Path).Length;
+        var history = new SqliteStoreOptions(temp.Path).HistoryPath;
+        var before = new FileInfo(history).Length;
         for (var i = 0; i < 300; i++)
         {
             await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", new string('x', 200)));
         }
 
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        while (new FileInfo(temp.Path).Length <= before + 100_000)
+        while (new FileInfo(history).Length <= before + 100_000)
         {
             await Task.Delay(20, deadline.Token);
         }

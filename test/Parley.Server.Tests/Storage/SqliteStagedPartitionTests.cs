@@ -91,8 +91,7 @@ public sealed class SqliteStagedPartitionTests
 
         using var copy = new TempDirectory();
         var copied = copy.Combine("crashed.db");
-        File.Copy(temp.Path, copied);
-        File.Copy(temp.Path + "-wal", copied + "-wal");
+        TempStore.CopyFiles(temp.Path, copied);
         Assert.True(new[] { 2, 3 }.All(k => TempStore.CountRows(copied, StagedPartitions.LogTable(k)) > 0), "partitions 2 and 3 should hold staged rows");
 
         await using var reopened = SqliteChatStore.Open(new SqliteStoreOptions(copied) { StagedPartitions = 2 });

@@ -1,0 +1,234 @@
+using System.Collections.Concurrent;
+using Parley.Protocol;
+using Parley.Server.Tests.Infrastructure;
+using Parley.Storage;
+using Parley.Storage.Sqlite;
+
+namespace Parley.Server.Tests.Storage;
+
+/// <summary>
+/// The history file (docs/architecture.md, "The history file"): merges copy staged rows into a second file on their
+/// own thread while appends go on, and the writer deletes them from the staged tables afterwards. What that must keep
+/// true: readers see every entry once and in order while merges run, retries stay duplicates whether their submission
+/// is staged, being merged or merged, a crash between the two halves (or between moving an old store's log and
+/// dropping it) duplicates nothing, and a merge that fails loses nothing and is tried again.
+/// </summary>
+public sealed class SqliteHistoryFileTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public void HistoryPath_ByDefault_BesideTheMainFileWithHistoryBeforeTheExtension()
+    {
+        Assert.Equal(Path.Combine("data", "parley.history.db"), new SqliteStoreOptions(Path.Combine("data", "parley.db")).HistoryPath);
+        Assert.Equal(Path.Combine("data", "store.history"), new SqliteStoreOptions(Path.Combine("data", "store")).HistoryPath);
+        Assert.Equal("/elsewhere/h.db", new SqliteStoreOptions("parley.db") { HistoryPath = "/elsewhere/h.db" }.HistoryPath);
+    }
+
+    [Fact]
+    public async Task AppendAsync_ManySendersWhileMergesRun_ReadersSeeEveryEntryOnceInOrderAndRetriesStayDuplicates()
+    {
+        // 16 entries a partition: a merge every few batches, each running beside the appends that follow it.
+        await using var temp = new TempStore(stagedEntries: 16, stagedPartitions: 4);
+        var users = Enumerable.Range(0, 8).Select(i => $"user{i}").ToArray();
+        await temp.CreateUsersAsync(users);
+        var sent = new ConcurrentDictionary<MessageId, (Submission Submission, ulong SenderSequence)>();
+        using var done = new CancellationTokenSource();
+        var violations = new ConcurrentQueue<string>();
+
+        // Readers: each read of a log is 1..n without a gap or a repeat, and n never shrinks.
+        var readers = users.Take(4).Select(user => Task.Run(async () =>
+        {
+            var seen = 0;
+            while (!done.IsCancellationRequested)
+            {
+                var entries = await temp.Store.ReadLogAsync(user, 0, 100_000);
+                for (var i = 0; i < entries.Count; i++)
+                {
+                    if (entries[i].Sequence != (ulong)i + 1)
+                    {
+                        violations.Enqueue($"{user}: entry {i} has sequence {entries[i].Sequence}");
+                        return;
+                    }
+                }
+
+                if (entries.Count < seen)
+                {
+                    violations.Enqueue($"{user}: {entries.Count} entries after {seen}");
+                    return;
+                }
+
+                seen = entries.Count;
+                await Task.Delay(1); // reads are synchronous underneath: leave the thread pool to the senders in between
+            }
+        })).ToList();
+
+        // Senders: every seventh send is a retry of an earlier message of the same sender, which must come back as a
+        // duplicate with the first sequence, wherever its submission is at that moment.
+        var senders = Enumerable.Range(0, 4).Select(s => Task.Run(async () =>
+        {
+            var mine = new List<Submission>();
+            var random = new Random(s);
+            for (var i = 0; i < 300; i++)
+            {
+                if (i % 7 == 6)
+                {
+                    var retry = mine[random.Next(mine.Count)];
+                    var again = await temp.Store.AppendAsync(retry);
+                    if (again.Status != AppendStatus.Duplicate || again.SenderSequence != sent[retry.Id].SenderSequence)
+                    {
+                        violations.Enqueue($"retry of {retry.Text}: {again.Status} at {again.SenderSequence}, first at {sent[retry.Id].SenderSequence}");
+                    }
+
+                    continue;
+                }
+
+                var submission = new Submission(users[s], MessageId.NewRandom(), users[(s + 1 + i % 7) % users.Length], $"{users[s]} {i}");
+                var result = await temp.Store.AppendAsync(submission);
+                Assert.Equal(AppendStatus.Stored, result.Status);
+                sent[submission.Id] = (submission, result.SenderSequence);
+                mine.Add(submission);
+            }
+        })).ToList();
+
+        await Task.WhenAll(senders).WaitAsync(Patience);
+        await done.CancelAsync();
+        await Task.WhenAll(readers).WaitAsync(Patience);
+
+        Assert.Empty(violations);
+        Assert.True(temp.Store.MergesCompleted > 0, "merges should have run while the senders sent");
+        foreach (var user in users)
+        {
+            var log = await temp.Store.ReadLogAsync(user, 0, 100_000);
+            Assert.Equal(Enumerable.Range(1, log.Count).Select(i => (ulong)i), log.Select(e => e.Sequence));
+            var expected = sent.Values.Count(v => v.Submission.From == user) + sent.Values.Count(v => v.Submission.To == user);
+            Assert.Equal(expected, log.Count);
+        }
+
+        // And after a restart, from the history file alone.
+        await temp.ReopenAsync();
+        Assert.Equal(0, TempStore.CountRows(temp.Path, "staged_log"));
+        Assert.Equal(sent.Count * 2, TempStore.CountRows(temp.Path, "log"));
+        foreach (var (_, (submission, senderSequence)) in sent.Take(50))
+        {
+            var again = await temp.Store.AppendAsync(submission);
+            Assert.Equal((AppendStatus.Duplicate, senderSequence), (again.Status, again.SenderSequence));
+        }
+    }
+
+    [Fact]
+    public async Task Open_CrashAfterAMergeCommittedBeforeItsRowsLeftTheStagedTables_EachEntryOnce()
+    {
+        await using var temp = new TempStore(stagedPartitions: 1);
+        await temp.CreateUsersAsync("alice", "bob");
+        var first = new Submission("alice", MessageId.NewRandom(), "bob", "one");
+        await temp.Store.AppendAsync(first);
+        await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "two"));
+
+        // The clean close merged both. Put them back into the staged tables too: the history file committed the
+        // merge, the main file had not yet deleted the rows.
+        await temp.ReopenAsync(path =>
+        {
+            using var connection = TempStore.Connect(path);
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO main.staged_log(owner, seq, id, sender, recipient, time, body, sender_seq)
+                    SELECT owner, seq, id, sender, recipient, time, body, sender_seq FROM history.log;
+                INSERT INTO main.staged_submits SELECT sender, id, digest, seq, time FROM history.submits;
+                """;
+            Assert.Equal(6, command.ExecuteNonQuery());
+        });
+
+        Assert.Equal(0, TempStore.CountRows(temp.Path, "staged_log"));
+        Assert.Equal(4, TempStore.CountRows(temp.Path, "log"));
+        Assert.Equal(["one", "two"], (await temp.Store.ReadLogAsync("bob", 0, 10)).Select(e => e.Text));
+        Assert.Equal(AppendStatus.Duplicate, (await temp.Store.AppendAsync(first)).Status);
+        Assert.Equal(3UL, (await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "three"))).SenderSequence);
+    }
+
+    [Fact]
+    public async Task Open_CrashAfterAnOldStoresLogWasCopiedBeforeItWasDropped_EachEntryOnce()
+    {
+        await using var temp = new TempStore();
+        await temp.CreateUsersAsync("alice", "bob");
+        await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "one"));
+        await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "two"));
+
+        // The log is in the history file; give the main file its own copy as a store from before the history file
+        // had it: the move's first transaction (the copy) committed, its second (the drop) did not.
+        await temp.ReopenAsync(path =>
+        {
+            using var connection = TempStore.Connect(path);
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE main.log AS SELECT * FROM history.log;
+                CREATE TABLE main.submits AS SELECT * FROM history.submits;
+                UPDATE meta SET value = '3' WHERE key = 'schema';
+                """;
+            command.ExecuteNonQuery();
+        });
+
+        Assert.Equal(4, TempStore.CountRows(temp.Path, "log")); // the main file's table is gone
+        Assert.Equal(["one", "two"], (await temp.Store.ReadLogAsync("bob", 0, 10)).Select(e => e.Text));
+        Assert.Equal(3UL, (await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "three"))).SenderSequence);
+    }
+
+    [Fact]
+    public async Task AppendAsync_MergeFailsInTheHistoryFile_EntriesStayReadableAndTheMergeIsTriedAgain()
+    {
+        await using var temp = new TempStore(stagedEntries: 8, stagedPartitions: 1);
+        await temp.CreateUsersAsync("alice", "bob");
+
+        // A trigger in the history file refuses the row of one message, so every merge that meets it fails.
+        await temp.ReopenAsync(path => ExecuteOnHistory(path,
+            "CREATE TRIGGER history.refuse_poison BEFORE INSERT ON log WHEN NEW.body = 'poison' BEGIN SELECT RAISE(ABORT, 'injected failure'); END"));
+        var poison = new Submission("alice", MessageId.NewRandom(), "bob", "poison");
+        Assert.Equal(AppendStatus.Stored, (await temp.Store.AppendAsync(poison)).Status);
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.Equal(AppendStatus.Stored, (await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", $"m{i}"))).Status);
+        }
+
+        await WaitUntil(() => temp.Store.MergesFailed > 0, "a merge should have been tried and failed");
+        Assert.Equal(0, temp.Store.MergesCompleted);
+        Assert.Equal(["poison", .. Enumerable.Range(0, 10).Select(i => $"m{i}")], (await temp.Store.ReadLogAsync("bob", 0, 100)).Select(e => e.Text));
+        Assert.Equal(AppendStatus.Duplicate, (await temp.Store.AppendAsync(poison)).Status);
+        Assert.Equal(22, TempStore.CountRows(temp.Path, "staged_log"));
+
+        // The cause goes away: a later attempt merges everything (one more append starts it).
+        ExecuteOnHistory(temp.Path, "DROP TRIGGER history.refuse_poison");
+        Assert.Equal(AppendStatus.Stored, (await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "after"))).Status);
+        await WaitUntil(async () =>
+        {
+            if (temp.Store.MergesCompleted == 0)
+            {
+                await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "alice", "nudge")); // a note to self
+            }
+
+            return temp.Store.MergesCompleted > 0;
+        }, "the merge should be tried again and succeed");
+        Assert.Equal(["poison", .. Enumerable.Range(0, 10).Select(i => $"m{i}"), "after"], (await temp.Store.ReadLogAsync("bob", 0, 100)).Select(e => e.Text));
+        Assert.Equal(AppendStatus.Duplicate, (await temp.Store.AppendAsync(poison)).Status);
+        Assert.True(TempStore.CountRows(temp.Path, "log") >= 22, "the refused rows should be in the history file now");
+    }
+
+    private static void ExecuteOnHistory(string path, string sql)
+    {
+        using var connection = TempStore.Connect(path);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static Task WaitUntil(Func<bool> condition, string because) => WaitUntil(() => Task.FromResult(condition()), because);
+
+    private static async Task WaitUntil(Func<Task<bool>> condition, string because)
+    {
+        using var deadline = new CancellationTokenSource(Patience);
+        while (!await condition())
+        {
+            Assert.False(deadline.IsCancellationRequested, because);
+            await Task.Delay(20);
+        }
+    }
+}
