@@ -36,8 +36,12 @@ public sealed class SqliteChatStore : IChatStore
     /// <summary>Merges the merge thread has finished (or failed), for the writer thread to complete.</summary>
     private readonly ConcurrentQueue<(MergeJob Job, Exception? Failure)> _finishedMerges = new();
 
+    /// <summary>Released once for every merge the merge thread finishes; the writer waits on it when a partition is full.</summary>
+    private readonly SemaphoreSlim _mergeFinished = new(0);
+
     private int _mergesCompleted;
     private int _mergesFailed;
+    private int _mergeWaits;
 
     /// <summary>Per partition, the timestamp before which a merge that failed is not tried again (writer thread only).</summary>
     private readonly long[] _mergeRetryAt;
@@ -85,6 +89,9 @@ public sealed class SqliteChatStore : IChatStore
 
     /// <summary>Merges that failed since the store opened (their entries stayed staged); for tests.</summary>
     internal int MergesFailed => Volatile.Read(ref _mergesFailed);
+
+    /// <summary>Times the writer stopped to wait for a merge because a partition was full; for tests.</summary>
+    internal int MergeWaits => Volatile.Read(ref _mergeWaits);
 
     /// <inheritdoc />
     public Action<IReadOnlyList<DeliveryReceipt>>? Delivered { get; set; }
@@ -358,6 +365,7 @@ public sealed class SqliteChatStore : IChatStore
         _writes.Writer.TryComplete();
         await Task.Run(_writer.Join).ConfigureAwait(false);
         _merger?.Dispose(); // finishes the merge in hand; RunAll below moves the rest
+        _mergeFinished.Dispose();
         _checkpointer?.Dispose();
         _commands.Dispose();
         _appendStatements?.Dispose();
@@ -473,13 +481,63 @@ public sealed class SqliteChatStore : IChatStore
             }
 
             StartMerges();
+            WaitWhilePartitionFull();
         }
+    }
+
+    /// <summary>
+    /// Backpressure when merges fall behind (a slow disk under the history file, say): a partition whose merge is
+    /// under way takes at most <see cref="SqliteStoreOptions.MaxStagedFactor"/> − 1 times
+    /// <see cref="SqliteStoreOptions.StagedEntries"/> new entries; beyond that the writer waits for merges to finish
+    /// before it commits more, so the staged log (and the memory that mirrors it) stays bounded and appends wait, as
+    /// they did when the writer merged inline. A merge that failed thaws its partition and ends the wait.
+    /// </summary>
+    private void WaitWhilePartitionFull()
+    {
+        if (!AnyPartitionFull())
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _mergeWaits);
+        while (_mergeFinished.Wait(0))
+        {
+            // Releases of merges finished earlier: their completions are in the queue, handled below.
+        }
+
+        while (true)
+        {
+            CompleteFinishedMerges();
+            StartMerges();
+            if (!AnyPartitionFull())
+            {
+                return;
+            }
+
+            // Timed: a completion whose delete failed is queued again and must be retried without a new release.
+            _mergeFinished.Wait(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    private bool AnyPartitionFull()
+    {
+        var bound = (long)Math.Max(1, _options.MaxStagedFactor - 1) * _options.StagedEntries;
+        for (var partition = 0; partition < _state.Partitions.Count; partition++)
+        {
+            if (_state.Staged.IsFrozen(partition) && _state.Staged.UnfrozenCountIn(partition) >= bound)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Called on the merge thread when a merge committed into the history file (or failed): wakes the writer.</summary>
     private void OnMergeFinished(MergeJob job, Exception? failure)
     {
         _finishedMerges.Enqueue((job, failure));
+        _mergeFinished.Release(); // a writer waiting for room (WaitWhilePartitionFull)
         _writes.Writer.TryWrite(WakeOp.Instance); // refused once the store is closing: RunAll then moves the rest
     }
 

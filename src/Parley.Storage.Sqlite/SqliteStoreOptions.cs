@@ -29,6 +29,14 @@ public sealed record SqliteStoreOptions(string Path)
     public int StagedEntries { get; init; } = 8192;
 
     /// <summary>
+    /// How many times <see cref="StagedEntries"/> one partition may hold while its merge runs on the merge thread
+    /// (docs/architecture.md, "The history file"): usually about twice, as appends go on beside a merge; should merges
+    /// fall behind, the writer waits for them at this bound, so the staged log and the memory that mirrors it stay
+    /// bounded and appends are held back instead. At least 2.
+    /// </summary>
+    public int MaxStagedFactor { get; init; } = 4;
+
+    /// <summary>
     /// How many partitions the staged log is split into by owner (docs/architecture.md, "The staged log"). Each is merged
     /// alone when it holds <see cref="StagedEntries"/> entries, so up to this many times <see cref="StagedEntries"/>
     /// entries wait in the staged tables and in memory. More partitions mean fewer users per merge, so fewer pages

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
 using Parley.Protocol;
 using Parley.Server.Tests.Infrastructure;
 using Parley.Storage;
@@ -210,6 +211,53 @@ public sealed class SqliteHistoryFileTests
         Assert.Equal(["poison", .. Enumerable.Range(0, 10).Select(i => $"m{i}"), "after"], (await temp.Store.ReadLogAsync("bob", 0, 100)).Select(e => e.Text));
         Assert.Equal(AppendStatus.Duplicate, (await temp.Store.AppendAsync(poison)).Status);
         Assert.True(TempStore.CountRows(temp.Path, "log") >= 22, "the refused rows should be in the history file now");
+    }
+
+    [Fact]
+    public async Task AppendAsync_MergeHeldUpInTheHistoryFile_WriterWaitsAtTheBoundThenEverythingLands()
+    {
+        // 8 entries a partition, one partition, the default bound of four times that.
+        await using var temp = new TempStore(stagedEntries: 8, stagedPartitions: 1);
+        await temp.CreateUsersAsync("alice", "bob");
+
+        // Another connection holds the history file's write lock (a slow disk would do the same), so the first merge
+        // cannot finish; appends go on beside it until the partition holds its bound, then the writer waits.
+        using var blocker = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = new SqliteStoreOptions(temp.Path).HistoryPath, Pooling = false }.ToString());
+        blocker.Open();
+        using (var begin = blocker.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            begin.ExecuteNonQuery();
+        }
+
+        // Four messages fill the partition (eight entries): the merge starts and waits for the lock. Forty more go on
+        // beside it (a check after each batch), past the bound of 3 x 8 entries not set aside, so the writer waits.
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(AppendStatus.Stored, (await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", $"m{i}"))).Status);
+        }
+
+        var beside = Enumerable.Range(4, 40).Select(i => temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", $"m{i}"))).ToList();
+        await WaitUntil(() => temp.Store.MergeWaits > 0, "the writer should wait for the merge once the partition is full");
+
+        // The writer acknowledges a batch before it checks the bound, so what is acknowledged now is what is staged;
+        // the rest, and anything sent from now on, waits until the merge can finish.
+        var held = Enumerable.Range(44, 5).Select(i => temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", $"m{i}"))).ToList();
+        var acknowledged = beside.Count(append => append.IsCompleted);
+        Assert.Equal(2 * (4 + acknowledged), TempStore.CountRows(temp.Path, "staged_log"));
+        Assert.True(2 * acknowledged >= 24, $"the writer waited after {acknowledged} messages beside the merge, below the bound");
+        Assert.All(held, append => Assert.False(append.IsCompleted));
+
+        using (var rollback = blocker.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK";
+            rollback.ExecuteNonQuery();
+        }
+
+        var results = await Task.WhenAll(beside.Concat(held)).WaitAsync(Patience);
+        Assert.All(results, result => Assert.Equal(AppendStatus.Stored, result.Status));
+        Assert.Equal(Enumerable.Range(0, 49).Select(i => $"m{i}"), (await temp.Store.ReadLogAsync("bob", 0, 100)).Select(e => e.Text).OrderBy(t => int.Parse(t[1..], System.Globalization.CultureInfo.InvariantCulture)));
+        await WaitUntil(() => temp.Store.MergesCompleted > 0, "the held-up merge should finish");
     }
 
     private static void ExecuteOnHistory(string path, string sql)
