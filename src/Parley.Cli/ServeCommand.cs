@@ -51,6 +51,11 @@ internal static class ServeCommand
             Description = "Partitions of the SQLite store's staged log, by user, each merged alone (1: one staged log)",
             DefaultValueFactory = _ => new SqliteStoreOptions("").StagedPartitions,
         };
+        var maxStagedFactor = new Option<int>("--max-staged-factor")
+        {
+            Description = "While a partition's merge runs, appends go on beside it; at this many times --staged-entries in that partition the writer waits for merges (at least 2)",
+            DefaultValueFactory = _ => new SqliteStoreOptions("").MaxStagedFactor,
+        };
         var writerCache = new Option<int>("--writer-cache-mib")
         {
             Description = "MiB of SQLite page cache for the store's writer connection (the log tails it appends to)",
@@ -149,7 +154,7 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Run the server (TLS, embedded SQLite store, or a cluster node with --nats). Ctrl+C or SIGTERM stops it cleanly.")
         {
-            data, listen, noRegistration, logLevel, maxDevices, maxWatched, maxUnread, stagedEntries, stagedPartitions, writerCache, rateLimit, rateBurst, maxFile, fileQuota, fileRetention,
+            data, listen, noRegistration, logLevel, maxDevices, maxWatched, maxUnread, stagedEntries, stagedPartitions, maxStagedFactor, writerCache, rateLimit, rateBurst, maxFile, fileQuota, fileRetention,
             maxConnections, maxPerAddress, maxUnauthenticated, seedCompat, heartbeat, missed, loadLog,
             nats, natsReplicas, natsNamespace, files, keepTlsBuffers,
         };
@@ -157,7 +162,7 @@ internal static class ServeCommand
             parse.GetValue(data)!, parse.GetValue(listen)!, !parse.GetValue(noRegistration), parse.GetValue(logLevel),
             parse.GetValue(maxDevices), parse.GetValue(maxUnread),
             new EmbeddedStoreSettings(Math.Max(1, parse.GetValue(stagedEntries)), Math.Max(1, parse.GetValue(stagedPartitions)),
-                Math.Max(1, parse.GetValue(writerCache)) * 1024L * 1024),
+                Math.Max(1, parse.GetValue(writerCache)) * 1024L * 1024, Math.Max(2, parse.GetValue(maxStagedFactor))),
             parse.GetValue(rateLimit), parse.GetValue(rateBurst),
             new ServerOptions
             {
@@ -203,6 +208,7 @@ internal static class ServeCommand
                 StagedEntries = embedded.StagedEntries,
                 StagedPartitions = embedded.StagedPartitions,
                 WriterCacheBytes = embedded.WriterCacheBytes,
+                MaxStagedFactor = embedded.MaxStagedFactor,
             });
         }
         else
