@@ -122,13 +122,10 @@ public sealed class SqliteChatStore : IChatStore
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
-        using (var pragmas = connection.CreateCommand())
-        {
-            pragmas.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
-            pragmas.ExecuteNonQuery();
-        }
-
-        HistoryFile.Attach(connection, _options.HistoryPath);
+        HistoryFile.AttachOnce(connection, _options.HistoryPath);
+        using var pragmas = connection.CreateCommand();
+        pragmas.CommandText = $"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA {HistoryFile.Schema}.synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;";
+        pragmas.ExecuteNonQuery();
         return connection;
     }
 

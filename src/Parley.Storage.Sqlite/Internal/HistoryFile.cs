@@ -30,23 +30,22 @@ internal static class HistoryFile
 
     /// <summary>
     /// Attaches the history file to <paramref name="connection"/> unless it is already (a pooled connection keeps it),
-    /// and sets its synchronous mode, which SQLite keeps per connection and per attached file (security.md V7).
+    /// in WAL mode. Its synchronous mode, which SQLite keeps per connection and per attached file, is the caller's to
+    /// set on every open (security.md V7), with the main file's.
     /// </summary>
-    public static void Attach(SqliteConnection connection, string path)
+    public static void AttachOnce(SqliteConnection connection, string path)
     {
         var handle = connection.Handle!;
-        if (!Attached.TryGetValue(handle, out _))
+        if (Attached.TryGetValue(handle, out _))
         {
-            using var attach = connection.CreateCommand();
-            attach.CommandText = $"ATTACH DATABASE $path AS {Schema}";
-            attach.Parameters.AddWithValue("$path", path);
-            attach.ExecuteNonQuery();
-            Attached.AddOrUpdate(handle, Schema);
+            return;
         }
 
-        using var pragmas = connection.CreateCommand();
-        pragmas.CommandText = $"PRAGMA {Schema}.journal_mode=WAL; PRAGMA {Schema}.synchronous=FULL;";
-        pragmas.ExecuteNonQuery();
+        using var attach = connection.CreateCommand();
+        attach.CommandText = $"ATTACH DATABASE $path AS {Schema}; PRAGMA {Schema}.journal_mode=WAL;";
+        attach.Parameters.AddWithValue("$path", path);
+        attach.ExecuteNonQuery();
+        Attached.AddOrUpdate(handle, Schema);
     }
 
     /// <summary>The history file's tables, created when missing, with every column of the current schema.</summary>

@@ -20,15 +20,6 @@ internal sealed class StagedLog(StagedPartitions partitions)
     private readonly Dictionary<string, int>?[] _frozen = new Dictionary<string, int>?[partitions.Count];
     private readonly int[] _frozenCounts = new int[partitions.Count];
 
-    /// <summary>How many entries are staged in <paramref name="partition"/>.</summary>
-    public int CountIn(int partition)
-    {
-        lock (_gate)
-        {
-            return _counts[partition];
-        }
-    }
-
     /// <summary>Adds committed entries; each owner's entries arrive in ascending sequence.</summary>
     public void Add(IEnumerable<StagedEntry> entries)
     {
