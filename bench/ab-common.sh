@@ -45,11 +45,11 @@ start_from_template() {
     start_server "$W/data"
 }
 
-# start_with_accounts: starts `parley serve` on a fresh store in $W/data, registers 200 accounts (tokens in
+# start_with_accounts: starts `parley serve` on a fresh store in $W/data, registers $ACCOUNTS (default 200) accounts (tokens in
 # $W/tokens.tsv) and sets $common, the flags every PeerBench workload against it needs.
 start_with_accounts() {
     start_server "$W/data"
-    dotnet "$PB" register --system parley --port "$port" --fingerprint "$fp" --tokens "$W/tokens.tsv" --count 200 --out "$W/r.jsonl" --timeout 600 >/dev/null
+    dotnet "$PB" register --system parley --port "$port" --fingerprint "$fp" --tokens "$W/tokens.tsv" --count "${ACCOUNTS:-200}" --out "$W/r.jsonl" --timeout 600 >/dev/null
     common=(--system parley --port "$port" --pid "$pid" --fingerprint "$fp" --tokens "$W/tokens.tsv")
 }
 

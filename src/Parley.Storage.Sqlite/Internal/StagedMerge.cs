@@ -8,7 +8,7 @@ namespace Parley.Storage.Sqlite.Internal;
 /// written in insertion order, so a batch of a few hundred messages dirties a handful of tail pages. Inserted straight
 /// into <c>log</c> (clustered by owner, sequence) and <c>submits</c> (by sender, id), the same batch dirtied one page per
 /// user and one per message, and writing those pages to the WAL was half of the writer's time. A merge moves thousands
-/// of rows at once, sorted, so the indexed tables are written nearly sequentially. The staged tables are durable like
+/// of rows at once, so each page of the indexed tables it dirties takes many rows. The staged tables are durable like
 /// the others: a crash between merges loses nothing, and <see cref="RunAll"/> at startup merges what a crash left.
 /// The indexed tables are in the history file (<see cref="HistoryFile"/>), and a merge runs on its own thread
 /// (<see cref="MergeWorker"/>) in two steps: <see cref="Run"/> copies, <see cref="DeleteMerged"/> deletes.
@@ -81,9 +81,13 @@ internal static class StagedMerge
 
     /// <summary>
     /// The merge of one partition, on the merge thread's connection (the history file as <c>main</c>, the store's main
-    /// file attached as <c>stage</c>): its staged rows up to the job's rowids, sorted, into the history file's tables,
-    /// in one transaction that writes only the history file. The writer deletes them from the staged tables after
-    /// this commits (<see cref="DeleteMerged"/>). OR IGNORE: after a crash between the two, the rows are merged again.
+    /// file attached as <c>stage</c>): its staged rows up to the job's rowids, in staged order, into the history file's
+    /// tables, in one transaction that writes only the history file. The writer deletes them from the staged tables
+    /// after this commits (<see cref="DeleteMerged"/>). OR IGNORE: after a crash between the two, the rows are merged
+    /// again. Not sorted: every owner's log rows are staged in rising sequence order (and a Parley client's ids rise
+    /// with time), so each lands at the tail of its owner's range either way, on a page the cache holds; an
+    /// <c>ORDER BY</c> only added SQLite's sorter, which copied and sorted every row and took a fifth to a third of the
+    /// merge thread's time (docs/performance.md, session 12).
     /// </summary>
     public static void Run(SqliteConnection history, MergeJob job)
     {
@@ -91,8 +95,8 @@ internal static class StagedMerge
         using var merge = history.CreateCommand();
         merge.Transaction = transaction;
         merge.CommandText = $"""
-            INSERT OR IGNORE INTO main.log({LogColumns}) SELECT {LogColumns} FROM {MergeWorker.StageSchema}.{StagedPartitions.LogTable(job.Partition)} WHERE rowid <= $log ORDER BY owner, seq;
-            INSERT OR IGNORE INTO main.submits({SubmitColumns}) SELECT {SubmitColumns} FROM {MergeWorker.StageSchema}.{StagedPartitions.SubmitTable(job.Partition)} WHERE rowid <= $submits ORDER BY sender, id;
+            INSERT OR IGNORE INTO main.log({LogColumns}) SELECT {LogColumns} FROM {MergeWorker.StageSchema}.{StagedPartitions.LogTable(job.Partition)} WHERE rowid <= $log;
+            INSERT OR IGNORE INTO main.submits({SubmitColumns}) SELECT {SubmitColumns} FROM {MergeWorker.StageSchema}.{StagedPartitions.SubmitTable(job.Partition)} WHERE rowid <= $submits;
             """;
         merge.Parameters.AddWithValue("$log", job.LastLogRow);
         merge.Parameters.AddWithValue("$submits", job.LastSubmitRow);
