@@ -43,14 +43,16 @@ public sealed class SqliteAppendTests
 
     /// <summary>
     /// Empty text stays empty (not NULL), and non-ASCII text and names come back exactly, from the staged rows and after
-    /// the merge into the log.
+    /// the merge into the log. Long texts too: the append binds text through a stack buffer up to 1 KiB of UTF-8 and a
+    /// pooled one beyond (RawStatement).
     /// </summary>
     [Fact]
-    public async Task AppendAsync_EmptyAndNonAsciiText_ReadBackExactlyBeforeAndAfterReopen()
+    public async Task AppendAsync_EmptyNonAsciiAndLongText_ReadBackExactlyBeforeAndAfterReopen()
     {
         await using var temp = new TempStore();
         await temp.CreateUsersAsync("alice", "zoë");
-        string[] texts = ["", "héllo ✓ 日本語 🎉", "tab\tand\nnewline"];
+        string[] texts = ["", "héllo ✓ 日本語 🎉", "tab\tand\nnewline", new string('x', 340), new string('x', 341),
+            string.Concat(Enumerable.Repeat("日本語🎉é", 2000)), new string('z', 100_000)];
         foreach (var text in texts)
         {
             Assert.Equal(AppendStatus.Stored, (await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "zoë", text))).Status);
