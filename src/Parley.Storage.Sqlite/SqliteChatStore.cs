@@ -45,6 +45,9 @@ public sealed class SqliteChatStore : IChatStore
 
     /// <summary>Per partition, the timestamp before which a merge that failed is not tried again (writer thread only).</summary>
     private readonly long[] _mergeRetryAt;
+
+    /// <summary>Per partition, a merge that failed and is posted again at <see cref="_mergeRetryAt"/> (writer thread only).</summary>
+    private readonly MergeJob?[] _mergeRetries;
     private int _commitsSinceCheckpoint;
     private int _disposed;
 
@@ -56,6 +59,7 @@ public sealed class SqliteChatStore : IChatStore
         var partitions = new StagedPartitions(options.StagedPartitions);
         _state = new LogState(recentlyMergedEntries: (int)Math.Min(int.MaxValue, 4L * partitions.Count * options.StagedEntries), partitions);
         _mergeRetryAt = new long[partitions.Count];
+        _mergeRetries = new MergeJob?[partitions.Count];
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = options.Path,
@@ -487,7 +491,8 @@ public sealed class SqliteChatStore : IChatStore
     /// under way takes at most <see cref="SqliteStoreOptions.MaxStagedFactor"/> − 1 times
     /// <see cref="SqliteStoreOptions.StagedEntries"/> new entries; beyond that the writer waits for merges to finish
     /// before it commits more, so the staged log (and the memory that mirrors it) stays bounded and appends wait, as
-    /// they did when the writer merged inline. A merge that failed thaws its partition and ends the wait.
+    /// they did when the writer merged inline. A partition whose merge failed does not hold the writer while it waits
+    /// for its retry: a history file that refuses merges must not stop the appends the main file still takes.
     /// </summary>
     private void WaitWhilePartitionFull()
     {
@@ -521,7 +526,7 @@ public sealed class SqliteChatStore : IChatStore
         var bound = (long)Math.Max(1, _options.MaxStagedFactor - 1) * _options.StagedEntries;
         for (var partition = 0; partition < _state.Partitions.Count; partition++)
         {
-            if (_state.Staged.IsFrozen(partition) && _state.Staged.UnfrozenCountIn(partition) >= bound)
+            if (_mergeRetries[partition] is null && _state.Staged.IsFrozen(partition) && _state.Staged.UnfrozenCountIn(partition) >= bound)
             {
                 return true;
             }
@@ -540,30 +545,44 @@ public sealed class SqliteChatStore : IChatStore
 
     /// <summary>
     /// Starts a merge of every partition that holds <see cref="SqliteStoreOptions.StagedEntries"/> entries not yet
-    /// set aside and has none under way. Between two batches, so what the partition holds in memory is exactly its
-    /// committed rows up to the rowids the job names.
+    /// set aside and has none under way, and posts again a failed merge whose second has passed. Between two batches,
+    /// so what the partition holds in memory is exactly its committed rows in the slot the job names; later appends
+    /// go to the other slot.
     /// </summary>
     private void StartMerges()
     {
         for (var partition = 0; partition < _state.Partitions.Count; partition++)
         {
-            if (_state.Staged.IsFrozen(partition) || _state.Staged.UnfrozenCountIn(partition) < _options.StagedEntries
-                || Stopwatch.GetTimestamp() < _mergeRetryAt[partition])
+            if (_mergeRetries[partition] is { } retry)
+            {
+                if (Stopwatch.GetTimestamp() >= _mergeRetryAt[partition])
+                {
+                    _mergeRetries[partition] = null;
+                    _merger!.Post(retry);
+                }
+
+                continue;
+            }
+
+            if (_state.Staged.IsFrozen(partition) || _state.Staged.UnfrozenCountIn(partition) < _options.StagedEntries)
             {
                 continue;
             }
 
-            var (lastLog, lastSubmit) = StagedMerge.LastRows(_writeConnection, partition);
+            var slot = _state.ActiveSlot(partition);
+            var (lastLog, lastSubmit) = StagedMerge.LastRows(_writeConnection, null, partition, slot);
             _state.Staged.Freeze(partition);
             _state.FreezeStagedSubmits(partition);
-            _merger!.Post(new MergeJob(partition, lastLog, lastSubmit));
+            _state.SwitchSlot(partition);
+            _merger!.Post(new MergeJob(partition, slot, lastLog, lastSubmit));
         }
     }
 
     /// <summary>
     /// The writer's half of the merges the merge thread finished: their rows leave the staged tables, in a transaction
     /// of their own, and only after that commit do their entries leave memory (readers find them in the history file
-    /// from the merge's commit on). A failed merge leaves its partition staged and is tried again a second later.
+    /// from the merge's commit on). A failed merge leaves its rows staged and its entries set aside, and the same job is
+    /// posted again a second later (<see cref="StartMerges"/>): the partition's other slot takes appends meanwhile.
     /// </summary>
     private void CompleteFinishedMerges()
     {
@@ -573,8 +592,7 @@ public sealed class SqliteChatStore : IChatStore
             var (job, failure) = finished;
             if (failure is not null)
             {
-                _state.Staged.Thaw(job.Partition);
-                _state.ThawStagedSubmits(job.Partition);
+                _mergeRetries[job.Partition] = job;
                 _mergeRetryAt[job.Partition] = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
                 Interlocked.Increment(ref _mergesFailed);
                 continue;

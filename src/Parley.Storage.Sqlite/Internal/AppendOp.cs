@@ -80,7 +80,7 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits, Action
             }
         }
 
-        var remember = context.Statements.InsertStagedSubmit[context.Partitions.Of(submission.From)];
+        var remember = context.StagedSubmitInsert(submission.From);
         remember.Bind(1, submission.From);
         remember.Bind(2, id);
         remember.Bind(3, digest);
@@ -116,7 +116,7 @@ internal sealed class AppendOp(Submission submission, StoreLimits limits, Action
     private static void Append(WriterContext context, string owner, ulong sequence, MessageId id, string from, string to, long time, string text, FileOffer? file,
         ulong senderSequence)
     {
-        var insert = context.Statements.InsertStaged[context.Partitions.Of(owner)];
+        var insert = context.StagedLogInsert(owner);
         Span<byte> idBytes = stackalloc byte[MessageId.Size];
         id.CopyTo(idBytes);
         insert.Bind(1, owner);

@@ -20,11 +20,17 @@ internal sealed class AppendStatements : IDisposable
     /// <summary>A merged submission by (sender, id): digest, seq, time.</summary>
     public RawStatement FindSubmit { get; }
 
-    /// <summary>A staged log entry, one statement per partition.</summary>
-    public IReadOnlyList<RawStatement> InsertStaged { get; }
+    /// <summary>A staged log entry, one statement per table, in the order of <see cref="StagedPartitions.LogTables"/>.</summary>
+    private IReadOnlyList<RawStatement> InsertStaged { get; }
 
-    /// <summary>A staged submission, one statement per partition (the sender's).</summary>
-    public IReadOnlyList<RawStatement> InsertStagedSubmit { get; }
+    /// <summary>A staged submission, one statement per table, in the order of <see cref="StagedPartitions.SubmitTables"/>.</summary>
+    private IReadOnlyList<RawStatement> InsertStagedSubmit { get; }
+
+    /// <summary>The insert of a staged log entry into <paramref name="partition"/>'s table in <paramref name="slot"/>.</summary>
+    public RawStatement StagedLogInsert(int partition, int slot) => InsertStaged[(partition * StagedPartitions.Slots) + slot];
+
+    /// <summary>The insert of a staged submission into <paramref name="partition"/>'s table in <paramref name="slot"/>.</summary>
+    public RawStatement StagedSubmitInsert(int partition, int slot) => InsertStagedSubmit[(partition * StagedPartitions.Slots) + slot];
 
     /// <summary>Moves a device's cursor (never back) and records when it was last seen.</summary>
     public RawStatement UpsertDevice { get; }

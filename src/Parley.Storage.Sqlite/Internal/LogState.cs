@@ -28,6 +28,9 @@ internal sealed class LogState(int recentlyMergedEntries, StagedPartitions parti
     /// <summary>Submissions in the staged tables, by (sender, id), for dedupe; merged ones are found in <c>submits</c>.</summary>
     private readonly Dictionary<(string Sender, MessageId Id), StagedSubmit> _stagedSubmits = [];
 
+    /// <summary>Per partition, the slot of staged tables appends go to; a merge takes the other (<see cref="SwitchSlot"/>).</summary>
+    private readonly int[] _activeSlots = new int[partitions.Count];
+
     /// <summary>Per partition under merge, the staged submissions the merge moves (<see cref="FreezeStagedSubmits"/>).</summary>
     private readonly List<(string Sender, MessageId Id)>?[] _frozenSubmits = new List<(string Sender, MessageId Id)>?[partitions.Count];
 
@@ -69,8 +72,14 @@ internal sealed class LogState(int recentlyMergedEntries, StagedPartitions parti
         _frozenSubmits[partition] = frozen;
     }
 
-    /// <summary>The merge failed: its submissions stay staged like the others.</summary>
-    public void ThawStagedSubmits(int partition) => _frozenSubmits[partition] = null;
+    /// <summary>The slot of <paramref name="partition"/>'s staged tables that appends go to now.</summary>
+    public int ActiveSlot(int partition) => _activeSlots[partition];
+
+    /// <summary>
+    /// A merge takes the slot appends went to so far; from the next batch on they go to the other one, which the
+    /// partition's previous merge emptied (one merge per partition at a time, and a merge ends with its tables empty).
+    /// </summary>
+    public void SwitchSlot(int partition) => _activeSlots[partition] ^= 1;
 
     /// <summary>
     /// After <paramref name="partition"/>'s merge committed and its rows left the staged tables: the submissions it

@@ -61,7 +61,7 @@ internal sealed class StagedLog(StagedPartitions partitions)
         }
     }
 
-    /// <summary>Whether a merge of <paramref name="partition"/> is under way (<see cref="Freeze"/> without take or thaw).</summary>
+    /// <summary>Whether a merge of <paramref name="partition"/> is under way (<see cref="Freeze"/> without <see cref="TakeFrozen"/>).</summary>
     public bool IsFrozen(int partition)
     {
         lock (_gate)
@@ -76,16 +76,6 @@ internal sealed class StagedLog(StagedPartitions partitions)
         lock (_gate)
         {
             return _counts[partition] - _frozenCounts[partition];
-        }
-    }
-
-    /// <summary>The merge failed: its entries stay staged like the others, for a later merge.</summary>
-    public void Thaw(int partition)
-    {
-        lock (_gate)
-        {
-            _frozen[partition] = null;
-            _frozenCounts[partition] = 0;
         }
     }
 

@@ -22,11 +22,11 @@ internal static class StagedMerge
     public const string SubmitColumns = "sender, id, digest, seq, time";
 
     /// <summary>Creates the staged tables of every partition that does not have them yet.</summary>
-    public static string Schema(StagedPartitions partitions) => string.Concat(Enumerable.Range(0, partitions.Count).Select(k => $"""
-        CREATE TABLE IF NOT EXISTS {StagedPartitions.LogTable(k)}(owner TEXT NOT NULL, seq INTEGER NOT NULL, id BLOB NOT NULL, sender TEXT NOT NULL,
+    public static string Schema(StagedPartitions partitions) => string.Concat(partitions.LogTables.Zip(partitions.SubmitTables, (log, submits) => $"""
+        CREATE TABLE IF NOT EXISTS {log}(owner TEXT NOT NULL, seq INTEGER NOT NULL, id BLOB NOT NULL, sender TEXT NOT NULL,
             recipient TEXT NOT NULL, time INTEGER NOT NULL, body TEXT NOT NULL, file_id BLOB, file_name TEXT, file_size INTEGER, file_sha BLOB,
             sender_seq INTEGER);
-        CREATE TABLE IF NOT EXISTS {StagedPartitions.SubmitTable(k)}(sender TEXT NOT NULL, id BLOB NOT NULL, digest BLOB NOT NULL, seq INTEGER NOT NULL,
+        CREATE TABLE IF NOT EXISTS {submits}(sender TEXT NOT NULL, id BLOB NOT NULL, digest BLOB NOT NULL, seq INTEGER NOT NULL,
             time INTEGER NOT NULL);
 
         """));
@@ -95,8 +95,8 @@ internal static class StagedMerge
         using var merge = history.CreateCommand();
         merge.Transaction = transaction;
         merge.CommandText = $"""
-            INSERT OR IGNORE INTO main.log({LogColumns}) SELECT {LogColumns} FROM {MergeWorker.StageSchema}.{StagedPartitions.LogTable(job.Partition)} WHERE rowid <= $log;
-            INSERT OR IGNORE INTO main.submits({SubmitColumns}) SELECT {SubmitColumns} FROM {MergeWorker.StageSchema}.{StagedPartitions.SubmitTable(job.Partition)} WHERE rowid <= $submits;
+            INSERT OR IGNORE INTO main.log({LogColumns}) SELECT {LogColumns} FROM {MergeWorker.StageSchema}.{StagedPartitions.LogTable(job.Partition, job.Slot)} WHERE rowid <= $log;
+            INSERT OR IGNORE INTO main.submits({SubmitColumns}) SELECT {SubmitColumns} FROM {MergeWorker.StageSchema}.{StagedPartitions.SubmitTable(job.Partition, job.Slot)} WHERE rowid <= $submits;
             """;
         merge.Parameters.AddWithValue("$log", job.LastLogRow);
         merge.Parameters.AddWithValue("$submits", job.LastSubmitRow);
@@ -104,25 +104,33 @@ internal static class StagedMerge
         transaction.Commit();
     }
 
-    /// <summary>The writer's half of a merge, after <see cref="Run"/> committed: the merged rows leave the staged tables.</summary>
+    /// <summary>
+    /// The writer's half of a merge, after <see cref="Run"/> committed: the merged rows leave the staged tables. Appends
+    /// went to the partition's other slot since the job was taken, so the job's tables hold exactly its rows and are
+    /// truncated: SQLite frees their pages whole instead of deleting row by row (<see cref="StagedPartitions"/>). Should
+    /// a table hold a row past the job's (it cannot, unless that rule is broken), only the job's rows are deleted.
+    /// </summary>
     public static void DeleteMerged(SqliteConnection connection, SqliteTransaction transaction, MergeJob job)
     {
+        var exact = LastRows(connection, transaction, job.Partition, job.Slot) == (job.LastLogRow, job.LastSubmitRow);
+        string Condition(string parameter) => exact ? "" : $" WHERE rowid <= {parameter}";
         using var delete = connection.CreateCommand();
         delete.Transaction = transaction;
         delete.CommandText = $"""
-            DELETE FROM main.{StagedPartitions.LogTable(job.Partition)} WHERE rowid <= $log;
-            DELETE FROM main.{StagedPartitions.SubmitTable(job.Partition)} WHERE rowid <= $submits;
+            DELETE FROM main.{StagedPartitions.LogTable(job.Partition, job.Slot)}{Condition("$log")};
+            DELETE FROM main.{StagedPartitions.SubmitTable(job.Partition, job.Slot)}{Condition("$submits")};
             """;
         delete.Parameters.AddWithValue("$log", job.LastLogRow);
         delete.Parameters.AddWithValue("$submits", job.LastSubmitRow);
         delete.ExecuteNonQuery();
     }
 
-    /// <summary>The highest rowid in a partition's two staged tables (0 when empty): where a merge that starts now ends.</summary>
-    public static (long Log, long Submits) LastRows(SqliteConnection connection, int partition)
+    /// <summary>The highest rowid in a slot's two staged tables (0 when empty): where a merge that starts now ends.</summary>
+    public static (long Log, long Submits) LastRows(SqliteConnection connection, SqliteTransaction? transaction, int partition, int slot)
     {
         using var query = connection.CreateCommand();
-        query.CommandText = $"SELECT (SELECT COALESCE(MAX(rowid), 0) FROM main.{StagedPartitions.LogTable(partition)}), (SELECT COALESCE(MAX(rowid), 0) FROM main.{StagedPartitions.SubmitTable(partition)})";
+        query.Transaction = transaction;
+        query.CommandText = $"SELECT (SELECT COALESCE(MAX(rowid), 0) FROM main.{StagedPartitions.LogTable(partition, slot)}), (SELECT COALESCE(MAX(rowid), 0) FROM main.{StagedPartitions.SubmitTable(partition, slot)})";
         using var reader = query.ExecuteReader();
         reader.Read();
         return (reader.GetInt64(0), reader.GetInt64(1));

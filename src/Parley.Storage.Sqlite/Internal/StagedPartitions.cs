@@ -7,28 +7,46 @@ namespace Parley.Storage.Sqlite.Internal;
 /// the users takes four times the rows per rewritten page: 30 % fewer WAL frames in all and merges half as long
 /// (bench/merge-model.py). A user's entries, and the submissions they sent, are all in one partition, so for any one
 /// user a merge still moves everything staged, which is what the readers and receipts rely on.
+/// Each partition has two pairs of tables, slots 0 and 1 (<see cref="Slots"/>): appends go to one while a merge empties
+/// the other, so the merged rows leave by truncating their tables (<c>DELETE FROM</c> without a condition frees whole
+/// pages) instead of by deleting thousands of rows one by one, which was about a third of the writer's time in W1
+/// (docs/performance.md, session 12).
 /// </summary>
 internal sealed class StagedPartitions
 {
     public StagedPartitions(int count)
     {
         Count = Math.Max(1, count);
-        LogTables = [.. Enumerable.Range(0, Count).Select(LogTable)];
-        SubmitTables = [.. Enumerable.Range(0, Count).Select(SubmitTable)];
+        LogTables = [.. Enumerable.Range(0, Count).SelectMany(partition => Enumerable.Range(0, Slots).Select(slot => LogTable(partition, slot)))];
+        SubmitTables = [.. Enumerable.Range(0, Count).SelectMany(partition => Enumerable.Range(0, Slots).Select(slot => SubmitTable(partition, slot)))];
     }
+
+    /// <summary>Pairs of staged tables per partition: one takes appends while the other is merged.</summary>
+    public const int Slots = 2;
 
     public int Count { get; }
 
-    /// <summary>The staged log table of each partition.</summary>
+    /// <summary>Every staged log table: each partition's, slot 0 then slot 1.</summary>
     public IReadOnlyList<string> LogTables { get; }
 
-    /// <summary>The staged submissions table of each partition.</summary>
+    /// <summary>Every staged submissions table, in the order of <see cref="LogTables"/>.</summary>
     public IReadOnlyList<string> SubmitTables { get; }
 
-    /// <summary>Partition 0 keeps the names the tables had before partitions, so an older store's staged rows are found.</summary>
-    public static string LogTable(int partition) => partition == 0 ? "staged_log" : $"staged_log_{partition}";
+    /// <summary>
+    /// Slot 0 keeps the names the tables had before slots (and partition 0 the names from before partitions), so an
+    /// older store's staged rows are found; slot 1 adds <c>_b</c>. Every name matches <c>staged_log</c> or
+    /// <c>staged_log_[0-9]*</c>, which is how startup finds the tables of any configuration (<see cref="StagedMerge.StagedTables"/>).
+    /// </summary>
+    public static string LogTable(int partition, int slot) => Name("staged_log", partition, slot);
 
-    public static string SubmitTable(int partition) => partition == 0 ? "staged_submits" : $"staged_submits_{partition}";
+    public static string SubmitTable(int partition, int slot) => Name("staged_submits", partition, slot);
+
+    private static string Name(string table, int partition, int slot) => (partition, slot) switch
+    {
+        (0, 0) => table,
+        (_, 0) => $"{table}_{partition}",
+        _ => $"{table}_{partition}_b",
+    };
 
     /// <summary>The partition of a user's log (and of the submissions that user sends): FNV-1a of the name, stable across runs.</summary>
     public int Of(string user)

@@ -16,6 +16,20 @@ internal sealed class WriterContext(SqliteConnection connection, CommandCache co
     /// <summary>The statements of every append, prepared once.</summary>
     public AppendStatements Statements { get; } = statements;
 
+    /// <summary>The insert into the staged log table <paramref name="owner"/>'s entries go to now.</summary>
+    public RawStatement StagedLogInsert(string owner)
+    {
+        var partition = Partitions.Of(owner);
+        return Statements.StagedLogInsert(partition, State.ActiveSlot(partition));
+    }
+
+    /// <summary>The insert into the staged submissions table <paramref name="sender"/>'s submissions go to now.</summary>
+    public RawStatement StagedSubmitInsert(string sender)
+    {
+        var partition = Partitions.Of(sender);
+        return Statements.StagedSubmitInsert(partition, State.ActiveSlot(partition));
+    }
+
     public LogState State { get; } = state;
 
     /// <summary>Server time for every entry of this batch, Unix milliseconds.</summary>

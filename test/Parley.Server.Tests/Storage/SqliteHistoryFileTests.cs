@@ -4,6 +4,7 @@ using Parley.Protocol;
 using Parley.Server.Tests.Infrastructure;
 using Parley.Storage;
 using Parley.Storage.Sqlite;
+using Parley.Storage.Sqlite.Internal;
 
 namespace Parley.Server.Tests.Storage;
 
@@ -192,9 +193,19 @@ public sealed class SqliteHistoryFileTests
 
         await WaitUntil(() => temp.Store.MergesFailed > 0, "a merge should have been tried and failed");
         Assert.Equal(0, temp.Store.MergesCompleted);
-        Assert.Equal(["poison", .. Enumerable.Range(0, 10).Select(i => $"m{i}")], (await temp.Store.ReadLogAsync("bob", 0, 100)).Select(e => e.Text));
+
+        // A merge that keeps failing does not hold the writer: past the bound (3 x 8 entries beside a merge), appends
+        // are still acknowledged, into the partition's other slot.
+        for (var i = 10; i < 30; i++)
+        {
+            var result = await temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", $"m{i}")).WaitAsync(Patience);
+            Assert.Equal(AppendStatus.Stored, result.Status);
+        }
+
+        string[] texts = ["poison", .. Enumerable.Range(0, 30).Select(i => $"m{i}")];
+        Assert.Equal(texts, (await temp.Store.ReadLogAsync("bob", 0, 100)).Select(e => e.Text));
         Assert.Equal(AppendStatus.Duplicate, (await temp.Store.AppendAsync(poison)).Status);
-        Assert.Equal(22, TempStore.CountRows(temp.Path, "staged_log"));
+        Assert.Equal(62, TempStore.CountRows(temp.Path, "staged_log"));
 
         // The cause goes away: a later attempt merges everything (one more append starts it).
         ExecuteOnHistory(temp.Path, "DROP TRIGGER history.refuse_poison");
@@ -208,9 +219,63 @@ public sealed class SqliteHistoryFileTests
 
             return temp.Store.MergesCompleted > 0;
         }, "the merge should be tried again and succeed");
-        Assert.Equal(["poison", .. Enumerable.Range(0, 10).Select(i => $"m{i}"), "after"], (await temp.Store.ReadLogAsync("bob", 0, 100)).Select(e => e.Text));
+        Assert.Equal([.. texts, "after"], (await temp.Store.ReadLogAsync("bob", 0, 100)).Select(e => e.Text));
         Assert.Equal(AppendStatus.Duplicate, (await temp.Store.AppendAsync(poison)).Status);
-        Assert.True(TempStore.CountRows(temp.Path, "log") >= 22, "the refused rows should be in the history file now");
+        using var connection = TempStore.Connect(temp.Path);
+        using var poisonRows = connection.CreateCommand();
+        poisonRows.CommandText = "SELECT COUNT(*) FROM history.log WHERE body = 'poison'";
+        Assert.Equal(2L, (long)poisonRows.ExecuteScalar()!); // bob's entry and alice's copy, merged at last
+    }
+
+    /// <summary>
+    /// A crash while a merge is held up: the rows it was moving are in one slot of the partition's staged tables and
+    /// the appends made beside it in the other. The next start merges both, and every entry is there once.
+    /// </summary>
+    [Fact]
+    public async Task Open_CrashWhileAMergeWaitsAndAppendsWentToTheOtherSlot_EveryEntryOnce()
+    {
+        await using var temp = new TempStore(stagedEntries: 8, stagedPartitions: 1);
+        await temp.CreateUsersAsync("alice", "bob");
+        using var blocker = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = new SqliteStoreOptions(temp.Path).HistoryPath, Pooling = false }.ToString());
+        blocker.Open();
+        using (var begin = blocker.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            begin.ExecuteNonQuery();
+        }
+
+        // Four messages fill slot 0 (eight entries) and start its merge, which waits for the lock; five more go to slot 1.
+        var sent = new List<(Submission Submission, ulong Sequence)>();
+        for (var i = 0; i < 9; i++)
+        {
+            var submission = new Submission("alice", MessageId.NewRandom(), "bob", $"m{i}");
+            var result = await temp.Store.AppendAsync(submission);
+            Assert.Equal(AppendStatus.Stored, result.Status);
+            sent.Add((submission, result.SenderSequence));
+        }
+
+        Assert.Equal(18, TempStore.CountRows(temp.Path, "staged_log"));
+        Assert.Equal(10, TempStore.CountRows(temp.Path, StagedPartitions.LogTable(0, 1)));
+        using var copy = new TempDirectory();
+        var crashed = copy.Combine("crashed.db");
+        TempStore.CopyFiles(temp.Path, crashed);
+        using (var rollback = blocker.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK";
+            rollback.ExecuteNonQuery();
+        }
+
+        await using var reopened = SqliteChatStore.Open(new SqliteStoreOptions(crashed) { StagedEntries = 8, StagedPartitions = 1 });
+        Assert.Equal(Enumerable.Range(0, 9).Select(i => $"m{i}"), (await reopened.ReadLogAsync("bob", 0, 100)).Select(e => e.Text));
+        Assert.Equal(Enumerable.Range(1, 9).Select(i => (ulong)i), (await reopened.ReadLogAsync("alice", 0, 100)).Select(e => e.Sequence));
+        Assert.Equal(0, TempStore.CountRows(crashed, "staged_log"));
+        Assert.Equal(0, TempStore.CountRows(crashed, "staged_submits"));
+        Assert.Equal(18, TempStore.CountRows(crashed, "log"));
+        foreach (var (submission, sequence) in new[] { sent[0], sent[8] })
+        {
+            var again = await reopened.AppendAsync(submission);
+            Assert.Equal((AppendStatus.Duplicate, sequence), (again.Status, again.SenderSequence));
+        }
     }
 
     [Fact]

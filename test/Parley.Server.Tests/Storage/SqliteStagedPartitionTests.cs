@@ -24,7 +24,8 @@ public sealed class SqliteStagedPartitionTests
         Assert.All(partitions, p => Assert.InRange(p, 0, 3));
         Assert.All(Enumerable.Range(0, 4), p => Assert.InRange(partitions.Count(x => x == p), 50, 150));
         Assert.All(names, name => Assert.Equal(0, new StagedPartitions(1).Of(name)));
-        Assert.Equal(["staged_log", "staged_log_1"], new StagedPartitions(2).LogTables);
+        Assert.Equal(["staged_log", "staged_log_0_b", "staged_log_1", "staged_log_1_b"], new StagedPartitions(2).LogTables);
+        Assert.Equal(["staged_submits", "staged_submits_0_b", "staged_submits_1", "staged_submits_1_b"], new StagedPartitions(2).SubmitTables);
     }
 
     [Fact]
@@ -92,7 +93,7 @@ public sealed class SqliteStagedPartitionTests
         using var copy = new TempDirectory();
         var copied = copy.Combine("crashed.db");
         TempStore.CopyFiles(temp.Path, copied);
-        Assert.True(new[] { 2, 3 }.All(k => TempStore.CountRows(copied, StagedPartitions.LogTable(k)) > 0), "partitions 2 and 3 should hold staged rows");
+        Assert.True(new[] { 2, 3 }.All(k => TempStore.CountRows(copied, StagedPartitions.LogTable(k, 0)) > 0), "partitions 2 and 3 should hold staged rows");
 
         await using var reopened = SqliteChatStore.Open(new SqliteStoreOptions(copied) { StagedPartitions = 2 });
 
@@ -101,8 +102,8 @@ public sealed class SqliteStagedPartitionTests
             Assert.Equal(2, (await reopened.ReadLogAsync(user, 0, 100)).Count); // one sent, one received
         }
 
-        Assert.All(Enumerable.Range(0, 4), k => Assert.Equal(0, TempStore.CountRows(copied, StagedPartitions.LogTable(k))));
-        Assert.All(Enumerable.Range(0, 4), k => Assert.Equal(0, TempStore.CountRows(copied, StagedPartitions.SubmitTable(k))));
+        Assert.Equal(0, TempStore.CountRows(copied, "staged_log")); // every partition's tables, both slots
+        Assert.Equal(0, TempStore.CountRows(copied, "staged_submits"));
     }
 
     /// <summary>The first of <c>prefix, prefix1, prefix2, …</c> whose partition is not <paramref name="other"/>'s.</summary>
