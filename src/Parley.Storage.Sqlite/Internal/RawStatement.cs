@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -30,6 +31,8 @@ internal sealed unsafe class RawStatement : IDisposable
         _handle = _statement.DangerousGetHandle();
     }
 
+    /// <remarks>Without zeroing the stack buffer first: only the bytes the encoder wrote are bound.</remarks>
+    [SkipLocalsInit]
     public void Bind(int index, string value)
     {
         var most = Encoding.UTF8.GetMaxByteCount(value.Length);
