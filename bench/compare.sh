@@ -114,7 +114,10 @@ run_traffic() {
     local common=(--system "$system" --port "$port" --pid "$pid" "$@")
     if ! wants w1 && ! wants w2; then return 0; fi
     # 100,000 messages: with 20,000 the .NET JIT was still compiling through W1 P=100 (11 % of Parley's CPU there).
-    log "$system: warm-up (W1, 10 pairs, 100000 messages, not recorded)"
+    # Then 3 s of W2, as bench/ab.sh does: right after the W1 warm-up the JIT still had some 900 methods to recompile
+    # at tier 1, which it did during W1 P=100 (.NET's tiered-compilation thread 13-14 % of Parley's CPU there in runs
+    # 22-23); after 3 s of W2 it has about 140 left (docs/performance.md, session 12).
+    log "$system: warm-up (W1, 10 pairs, 100000 messages, then W2 for 3 s; not recorded)"
     local w1_pairs=$W1_PAIRS warm_window=64
     if [ "$system" = irc-tls ]; then
         # ngIRCd's TLS path stalls when one TLS record holds more lines than it reads at once: with W1's window of
@@ -124,6 +127,7 @@ run_traffic() {
         w1_pairs=""; warm_window=8
     fi
     peerbench w1 "${common[@]}" --pairs 10 --messages 100000 --seconds 30 --timeout 120 --prefix w --window "$warm_window" >/dev/null
+    peerbench w2 "${common[@]}" --pairs 100 --interval-ms 10 --duration 3 --prefix l --timeout 120 >/dev/null
     for pairs in $(wants w1 && echo "$w1_pairs"); do
         log "$system: W1 P=$pairs"
         peerbench w1 "${common[@]}" --out "$RESULTS" --label "w1-p$pairs" --pairs "$pairs" --messages "$W1_MESSAGES" --seconds "$W1_SECONDS" \
