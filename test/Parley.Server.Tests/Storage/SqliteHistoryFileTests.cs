@@ -236,13 +236,7 @@ public sealed class SqliteHistoryFileTests
     {
         await using var temp = new TempStore(stagedEntries: 8, stagedPartitions: 1);
         await temp.CreateUsersAsync("alice", "bob");
-        using var blocker = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = new SqliteStoreOptions(temp.Path).HistoryPath, Pooling = false }.ToString());
-        blocker.Open();
-        using (var begin = blocker.CreateCommand())
-        {
-            begin.CommandText = "BEGIN IMMEDIATE";
-            begin.ExecuteNonQuery();
-        }
+        using var blocker = HoldHistoryWriteLock(temp.Path);
 
         // Four messages fill slot 0 (eight entries) and start its merge, which waits for the lock; five more go to slot 1.
         var sent = new List<(Submission Submission, ulong Sequence)>();
@@ -259,11 +253,7 @@ public sealed class SqliteHistoryFileTests
         using var copy = new TempDirectory();
         var crashed = copy.Combine("crashed.db");
         TempStore.CopyFiles(temp.Path, crashed);
-        using (var rollback = blocker.CreateCommand())
-        {
-            rollback.CommandText = "ROLLBACK";
-            rollback.ExecuteNonQuery();
-        }
+        Execute(blocker, "ROLLBACK");
 
         await using var reopened = SqliteChatStore.Open(new SqliteStoreOptions(crashed) { StagedEntries = 8, StagedPartitions = 1 });
         Assert.Equal(Enumerable.Range(0, 9).Select(i => $"m{i}"), (await reopened.ReadLogAsync("bob", 0, 100)).Select(e => e.Text));
@@ -287,13 +277,7 @@ public sealed class SqliteHistoryFileTests
 
         // Another connection holds the history file's write lock (a slow disk would do the same), so the first merge
         // cannot finish; appends go on beside it until the partition holds its bound, then the writer waits.
-        using var blocker = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = new SqliteStoreOptions(temp.Path).HistoryPath, Pooling = false }.ToString());
-        blocker.Open();
-        using (var begin = blocker.CreateCommand())
-        {
-            begin.CommandText = "BEGIN IMMEDIATE";
-            begin.ExecuteNonQuery();
-        }
+        using var blocker = HoldHistoryWriteLock(temp.Path);
 
         // Four messages fill the partition (eight entries): the merge starts and waits for the lock. Forty more go on
         // beside it (a check after each batch), past the bound of 3 x 8 entries not set aside, so the writer waits.
@@ -313,11 +297,7 @@ public sealed class SqliteHistoryFileTests
         Assert.True(2 * acknowledged >= 24, $"the writer waited after {acknowledged} messages beside the merge, below the bound");
         Assert.All(held, append => Assert.False(append.IsCompleted));
 
-        using (var rollback = blocker.CreateCommand())
-        {
-            rollback.CommandText = "ROLLBACK";
-            rollback.ExecuteNonQuery();
-        }
+        Execute(blocker, "ROLLBACK");
 
         var results = await Task.WhenAll(beside.Concat(held)).WaitAsync(Patience);
         Assert.All(results, result => Assert.Equal(AppendStatus.Stored, result.Status));
@@ -325,12 +305,26 @@ public sealed class SqliteHistoryFileTests
         await WaitUntil(() => temp.Store.MergesCompleted > 0, "the held-up merge should finish");
     }
 
-    private static void ExecuteOnHistory(string path, string sql)
+    /// <summary>A second connection that holds the history file's write lock (as a slow disk would hold up merges) until its ROLLBACK.</summary>
+    private static SqliteConnection HoldHistoryWriteLock(string path)
     {
-        using var connection = TempStore.Connect(path);
+        var blocker = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = new SqliteStoreOptions(path).HistoryPath, Pooling = false }.ToString());
+        blocker.Open();
+        Execute(blocker, "BEGIN IMMEDIATE");
+        return blocker;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
+    }
+
+    private static void ExecuteOnHistory(string path, string sql)
+    {
+        using var connection = TempStore.Connect(path);
+        Execute(connection, sql);
     }
 
     private static Task WaitUntil(Func<bool> condition, string because) => WaitUntil(() => Task.FromResult(condition()), because);
