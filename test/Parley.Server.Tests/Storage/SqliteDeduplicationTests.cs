@@ -31,6 +31,38 @@ public sealed class SqliteDeduplicationTests
         Assert.Single(await temp.Store.ReadLogAsync("alice", 0, 100), e => e.Id == id);
     }
 
+    /// <summary>
+    /// A batch that fails is rolled back and the writer rebuilds its dedupe map from the staged submissions table:
+    /// staged submissions, a note to self's too, are still found afterwards.
+    /// </summary>
+    [Trait("Security", "20")]
+    [Fact]
+    public async Task AppendAsync_AfterABatchFailedAndWasRolledBack_StagedSubmissionsStillDuplicates()
+    {
+        await using var temp = new TempStore(time: _time, stagedPartitions: 1);
+        await temp.CreateUsersAsync("alice", "bob");
+        var toBob = new Submission("alice", MessageId.NewRandom(), "bob", "staged");
+        var note = new Submission("alice", MessageId.NewRandom(), "alice", "a note to self");
+        var first = await temp.Store.AppendAsync(toBob);
+        var noted = await temp.Store.AppendAsync(note);
+
+        // Another connection adds a trigger that refuses one message's staged row, so its batch fails and rolls back.
+        using (var connection = TempStore.Connect(temp.Path))
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "CREATE TRIGGER main.refuse_poison BEFORE INSERT ON staged_log WHEN NEW.body = 'poison' BEGIN SELECT RAISE(ABORT, 'injected failure'); END";
+            command.ExecuteNonQuery();
+        }
+
+        await Assert.ThrowsAnyAsync<Exception>(() => temp.Store.AppendAsync(new Submission("alice", MessageId.NewRandom(), "bob", "poison")));
+
+        var retry = await temp.Store.AppendAsync(toBob);
+        var noteAgain = await temp.Store.AppendAsync(note);
+        Assert.Equal((AppendStatus.Duplicate, first.SenderSequence), (retry.Status, retry.SenderSequence));
+        Assert.Equal((AppendStatus.Duplicate, noted.SenderSequence), (noteAgain.Status, noteAgain.SenderSequence));
+        Assert.Equal(["staged"], (await temp.Store.ReadLogAsync("bob", 0, 100)).Select(e => e.Text));
+    }
+
     [Trait("Security", "20")]
     [Fact]
     public async Task AppendAsync_SameIdAfterReopeningTheFile_DuplicateWithOriginalSequenceAndTime()
