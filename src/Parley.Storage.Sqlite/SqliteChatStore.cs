@@ -77,7 +77,7 @@ public sealed class SqliteChatStore : IChatStore
             // statement changes (so it could undo the statement alone) in a temporary file: 1,700 page writes a merge,
             // 40 % of the writer's pwrite calls in W2 (docs/performance.md, session 7). In memory that journal is a copy (about 7 MB
             // while a merge runs).
-            cache.CommandText = $"PRAGMA cache_size=-{Math.Max(1, options.WriterCacheBytes / 1024)}; PRAGMA wal_autocheckpoint=16000; PRAGMA temp_store=MEMORY";
+            cache.CommandText = WriterPragmas;
             cache.ExecuteNonQuery();
         }
 
@@ -133,6 +133,10 @@ public sealed class SqliteChatStore : IChatStore
         return connection;
     }
 
+    /// <summary>The settings of the two connections that write (the writer's and the merge thread's); why each, where the writer's are set.</summary>
+    private string WriterPragmas =>
+        $"PRAGMA cache_size=-{Math.Max(1, _options.WriterCacheBytes / 1024)}; PRAGMA wal_autocheckpoint=16000; PRAGMA temp_store=MEMORY";
+
     /// <summary>
     /// The merge thread's connection: the history file as <c>main</c> (with the writer's cache size: the merges now
     /// write the tail pages of every user's log), the main file attached as <see cref="MergeWorker.StageSchema"/>.
@@ -149,8 +153,7 @@ public sealed class SqliteChatStore : IChatStore
         connection.Open();
         using var setup = connection.CreateCommand();
         setup.CommandText = $"""
-            PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;
-            PRAGMA cache_size=-{Math.Max(1, _options.WriterCacheBytes / 1024)}; PRAGMA wal_autocheckpoint=16000; PRAGMA temp_store=MEMORY;
+            PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; {WriterPragmas};
             ATTACH DATABASE $main AS {MergeWorker.StageSchema};
             PRAGMA {MergeWorker.StageSchema}.synchronous=FULL;
             """;

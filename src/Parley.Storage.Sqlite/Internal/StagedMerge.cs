@@ -61,7 +61,8 @@ internal static class StagedMerge
             return;
         }
 
-        // All staged log rows in one sorted insert, then all submissions: written in key order, as a merge does.
+        // All staged log rows in one insert, then all submissions. Sorted, unlike a merge's: the union of several tables
+        // (two slots, old partition counts) does not keep each owner's rows in rising order, and this runs once a start.
         var logs = tables.Where(name => name.StartsWith("staged_log", StringComparison.Ordinal)).ToList();
         var submits = tables.Where(name => name.StartsWith("staged_submits", StringComparison.Ordinal)).ToList();
         var statements = new List<string>();
