@@ -22,8 +22,8 @@ internal static class HistoryFile
     /// <summary>The name the history file is attached under.</summary>
     public const string Schema = "history";
 
-    /// <summary>The store's schema version once the log lives in the history file.</summary>
-    public const int SchemaVersion = 4;
+    /// <summary>The store's schema version: 4 once the log lived in the history file, 5 once its tables are rowid tables (<see cref="Tables"/>).</summary>
+    public const int SchemaVersion = 5;
 
     /// <summary>Connections (their SQLite handles, which pooling keeps open) that already have the file attached.</summary>
     private static readonly ConditionalWeakTable<sqlite3, object> Attached = new();
@@ -48,14 +48,64 @@ internal static class HistoryFile
         Attached.AddOrUpdate(handle, Schema);
     }
 
-    /// <summary>The history file's tables, created when missing, with every column of the current schema.</summary>
+    /// <summary>
+    /// The history file's tables, created when missing, with every column of the current schema. Each is a rowid
+    /// table with a unique index on its key (schema 5): merges append rows at the table's end, where SQLite adds a page
+    /// without rebalancing, and only the small index entries go to each owner's place in the key order. Clustered by
+    /// the key (<c>WITHOUT ROWID</c>, schema 4), every merge inserted whole rows at every owner's tail in the middle of
+    /// the tree and split a full page there about every thirty rows (docs/performance.md, session 13). The unique
+    /// indexes keep <c>INSERT OR IGNORE</c> of a row merged twice (after a crash) a no-op, as the primary keys did.
+    /// </summary>
     public const string Tables = $"""
+        {LogTable};
+        CREATE UNIQUE INDEX IF NOT EXISTS {Schema}.log_by_owner ON log(owner, seq);
+        {SubmitsTable};
+        CREATE UNIQUE INDEX IF NOT EXISTS {Schema}.submits_by_sender ON submits(sender, id);
+        """;
+
+    private const string LogTable = $"""
         CREATE TABLE IF NOT EXISTS {Schema}.log(owner TEXT NOT NULL, seq INTEGER NOT NULL, id BLOB NOT NULL, sender TEXT NOT NULL,
             recipient TEXT NOT NULL, time INTEGER NOT NULL, body TEXT NOT NULL, file_id BLOB, file_name TEXT, file_size INTEGER,
-            file_sha BLOB, sender_seq INTEGER, PRIMARY KEY(owner, seq)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS {Schema}.submits(sender TEXT NOT NULL, id BLOB NOT NULL, digest BLOB NOT NULL, seq INTEGER NOT NULL,
-            time INTEGER NOT NULL, PRIMARY KEY(sender, id)) WITHOUT ROWID;
+            file_sha BLOB, sender_seq INTEGER)
         """;
+
+    private const string SubmitsTable = $"""
+        CREATE TABLE IF NOT EXISTS {Schema}.submits(sender TEXT NOT NULL, id BLOB NOT NULL, digest BLOB NOT NULL, seq INTEGER NOT NULL,
+            time INTEGER NOT NULL)
+        """;
+
+    /// <summary>
+    /// Rebuilds the tables of a schema-4 history file, clustered by their keys, as the rowid tables of
+    /// <see cref="Tables"/> (run before it). Each table in one transaction of the history file alone, so a crash keeps
+    /// either the old table or the new one whole; the copy reads the old table in key order, so the new one is
+    /// written in that order too. Takes as long as copying the history once; it happens on the first start after the
+    /// upgrade.
+    /// </summary>
+    public static void Recluster(SqliteConnection connection)
+    {
+        foreach (var (table, definition, columns) in new[] { ("log", LogTable, StagedMerge.LogColumns), ("submits", SubmitsTable, StagedMerge.SubmitColumns) })
+        {
+            using var check = connection.CreateCommand();
+            check.CommandText = $"SELECT sql FROM {Schema}.sqlite_schema WHERE type = 'table' AND name = $name";
+            check.Parameters.AddWithValue("$name", table);
+            if (check.ExecuteScalar() is not string sql || !sql.Contains("WITHOUT ROWID", StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            using var rebuild = connection.BeginTransaction(deferred: true);
+            using var statement = connection.CreateCommand();
+            statement.Transaction = rebuild;
+            statement.CommandText = $"""
+                ALTER TABLE {Schema}.{table} RENAME TO {table}_clustered;
+                {definition};
+                INSERT INTO {Schema}.{table}({columns}) SELECT {columns} FROM {Schema}.{table}_clustered;
+                DROP TABLE {Schema}.{table}_clustered;
+                """;
+            statement.ExecuteNonQuery();
+            rebuild.Commit();
+        }
+    }
 
     /// <summary>Whether the main file still has a table <paramref name="table"/> (a store written before the history file).</summary>
     public static bool MainHas(SqliteConnection connection, string table)

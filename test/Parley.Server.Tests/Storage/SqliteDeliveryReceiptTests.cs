@@ -93,7 +93,7 @@ public sealed class SqliteDeliveryReceiptTests
         Assert.False(MainHasTable(temp.Path, "log"), "the log should have moved to the history file");
         Assert.Equal(4, TempStore.CountRows(temp.Path, "log")); // alice's two copies and bob's two, the staged one merged
         Assert.Equal(["merged", "staged"], (await temp.Store.ReadLogAsync("bob", 0, 10)).Select(e => e.Text));
-        Assert.Equal("4", Scalar(temp.Path, "SELECT value FROM meta WHERE key = 'schema'"));
+        Assert.Equal("5", Scalar(temp.Path, "SELECT value FROM meta WHERE key = 'schema'"));
         var receipts = new List<DeliveryReceipt>();
         temp.Store.Delivered = batch => { lock (receipts) { receipts.AddRange(batch); } };
         await temp.Store.SaveCursorAsync("bob", "phone", 2);

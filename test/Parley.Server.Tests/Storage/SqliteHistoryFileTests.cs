@@ -176,6 +176,55 @@ public sealed class SqliteHistoryFileTests
     }
 
     [Fact]
+    public async Task Open_HistoryFileOfSchema4_TablesBecomeRowidTablesWithUniqueIndexesAndKeepEveryEntry()
+    {
+        await using var temp = new TempStore();
+        await temp.CreateUsersAsync("alice", "bob");
+        var first = new Submission("alice", MessageId.NewTimeOrdered(), "bob", "one");
+        await temp.Store.AppendAsync(first);
+        await temp.Store.AppendAsync(new Submission("alice", MessageId.NewTimeOrdered(), "bob", "two"));
+        await temp.Store.AppendAsync(new Submission("bob", MessageId.NewTimeOrdered(), "alice", "three"));
+
+        // Give the history file the tables of schema 4, clustered by their keys, with the same rows.
+        await temp.ReopenAsync(path => ExecuteOnHistory(path, """
+            CREATE TABLE history.log_4(owner TEXT NOT NULL, seq INTEGER NOT NULL, id BLOB NOT NULL, sender TEXT NOT NULL,
+                recipient TEXT NOT NULL, time INTEGER NOT NULL, body TEXT NOT NULL, file_id BLOB, file_name TEXT, file_size INTEGER,
+                file_sha BLOB, sender_seq INTEGER, PRIMARY KEY(owner, seq)) WITHOUT ROWID;
+            INSERT INTO history.log_4 SELECT owner, seq, id, sender, recipient, time, body, file_id, file_name, file_size, file_sha, sender_seq FROM history.log;
+            DROP TABLE history.log;
+            ALTER TABLE history.log_4 RENAME TO log;
+            CREATE TABLE history.submits_4(sender TEXT NOT NULL, id BLOB NOT NULL, digest BLOB NOT NULL, seq INTEGER NOT NULL,
+                time INTEGER NOT NULL, PRIMARY KEY(sender, id)) WITHOUT ROWID;
+            INSERT INTO history.submits_4 SELECT sender, id, digest, seq, time FROM history.submits;
+            DROP TABLE history.submits;
+            ALTER TABLE history.submits_4 RENAME TO submits;
+            UPDATE meta SET value = '4' WHERE key = 'schema';
+            """));
+
+        Assert.Equal(
+            ["index log_by_owner", "index submits_by_sender", "table log", "table submits"],
+            HistorySchema(temp.Path));
+        Assert.Equal(6, TempStore.CountRows(temp.Path, "log"));
+        Assert.Equal(3, TempStore.CountRows(temp.Path, "submits"));
+        Assert.Equal(["one", "two", "three"], (await temp.Store.ReadLogAsync("bob", 0, 10)).Select(e => e.Text));
+        var retry = await temp.Store.AppendAsync(first);
+        Assert.Equal((AppendStatus.Duplicate, 1UL), (retry.Status, retry.SenderSequence));
+        Assert.Equal(4UL, (await temp.Store.AppendAsync(new Submission("alice", MessageId.NewTimeOrdered(), "bob", "four"))).SenderSequence);
+
+        // The next start finds nothing to rebuild; the new entry was merged into the rebuilt tables on close.
+        await temp.ReopenAsync();
+        Assert.Equal(
+            ["index log_by_owner", "index submits_by_sender", "table log", "table submits"],
+            HistorySchema(temp.Path));
+        Assert.Equal(["one", "two", "three", "four"], (await temp.Store.ReadLogAsync("bob", 0, 10)).Select(e => e.Text));
+        Assert.Equal(AppendStatus.Duplicate, (await temp.Store.AppendAsync(first)).Status);
+        using var connection = TempStore.Connect(temp.Path);
+        using var version = connection.CreateCommand();
+        version.CommandText = "SELECT value FROM meta WHERE key = 'schema'";
+        Assert.Equal("5", version.ExecuteScalar());
+    }
+
+    [Fact]
     public async Task AppendAsync_MergeFailsInTheHistoryFile_EntriesStayReadableAndTheMergeIsTriedAgain()
     {
         await using var temp = new TempStore(stagedEntries: 8, stagedPartitions: 1);
@@ -319,6 +368,23 @@ public sealed class SqliteHistoryFileTests
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>The history file's tables and indexes, as "type name", none of them <c>WITHOUT ROWID</c> (asserted).</summary>
+    private static List<string> HistorySchema(string path)
+    {
+        using var connection = TempStore.Connect(path);
+        using var query = connection.CreateCommand();
+        query.CommandText = "SELECT type, name, sql FROM history.sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name";
+        using var reader = query.ExecuteReader();
+        var objects = new List<string>();
+        while (reader.Read())
+        {
+            Assert.DoesNotContain("WITHOUT ROWID", reader.GetString(2), StringComparison.OrdinalIgnoreCase);
+            objects.Add($"{reader.GetString(0)} {reader.GetString(1)}");
+        }
+
+        return objects;
     }
 
     private static void ExecuteOnHistory(string path, string sql)
