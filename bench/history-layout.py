@@ -11,7 +11,9 @@ merges, then times MERGES more: each stages MESSAGES messages between random par
 rows each, 100 characters of text) and merges them with one `INSERT ... SELECT`, as the merge thread does, then
 empties the staged table and checkpoints both files. It prints the CPU time per merged row (the insert, the staged
 delete) and per row of the checkpoints, then the time of a catch-up read (the first CATCHUP entries of one user's
-log, in sequence order) on a new connection: a cold SQLite cache over a warm OS page cache, three times.
+log, in sequence order) and of a HISTORY page with one peer (the newest 50 entries of one user's log exchanged with
+one other user, as `ReadHistoryAsync` asks for them) on a new connection: a cold SQLite cache over a warm OS page
+cache, three times each.
 
     python3 bench/history-layout.py
     python3 bench/history-layout.py --users 2000 --catchup 500
@@ -96,6 +98,16 @@ def measure(layout, args):
             reads.append((time.perf_counter() - start) * 1000)
             reader.close()
         print(f'{"":9}  catch-up of {len(entries)} entries, cold SQLite cache: ' + ', '.join(f'{r:.1f}' for r in reads) + ' ms')
+        reads = []
+        for _ in range(3):
+            reader = sqlite3.connect(os.path.join(folder, 'history.db'))
+            start = time.perf_counter()
+            page = reader.execute('SELECT seq, id, sender, recipient, time, body FROM log WHERE owner = ? AND seq < ? AND (sender = ? OR recipient = ?) '
+                                  'ORDER BY seq DESC LIMIT 50', (users[7], heads[7] + 1, users[8], users[8])).fetchall()
+            reads.append((time.perf_counter() - start) * 1000)
+            reader.close()
+        print(f'{"":9}  history with one peer ({len(page)} entries, the newest, among {args.users - 1} peers), cold SQLite cache: '
+              + ', '.join(f'{r:.1f}' for r in reads) + ' ms')
     finally:
         shutil.rmtree(folder)
 
