@@ -414,7 +414,7 @@ public sealed class SqliteChatStore : IChatStore
                 PRIMARY KEY(user, device)) WITHOUT ROWID;
             """;
         command.ExecuteNonQuery();
-        HistoryFile.Recluster(_writeConnection);
+        HistoryFile.RebuildClusteredTables(_writeConnection);
         using (var history = _writeConnection.CreateCommand())
         {
             history.CommandText = HistoryFile.Tables;

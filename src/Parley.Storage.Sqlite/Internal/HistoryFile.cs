@@ -81,7 +81,7 @@ internal static class HistoryFile
     /// written in that order too. Takes as long as copying the history once; it happens on the first start after the
     /// upgrade.
     /// </summary>
-    public static void Recluster(SqliteConnection connection)
+    public static void RebuildClusteredTables(SqliteConnection connection)
     {
         foreach (var (table, definition, columns) in new[] { ("log", LogTable, StagedMerge.LogColumns), ("submits", SubmitsTable, StagedMerge.SubmitColumns) })
         {

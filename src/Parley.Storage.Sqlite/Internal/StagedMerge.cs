@@ -6,7 +6,7 @@ namespace Parley.Storage.Sqlite.Internal;
 /// The staged tables and their merge into the indexed ones (docs/architecture.md, "The staged log"). Appends go to
 /// a partition's <c>staged_log</c> and <c>staged_submits</c> tables (<see cref="StagedPartitions"/>), plain rowid tables
 /// written in insertion order, so a batch of a few hundred messages dirties a handful of tail pages. Inserted straight
-/// into <c>log</c> (clustered by owner, sequence) and <c>submits</c> (by sender, id), the same batch dirtied one page per
+/// into <c>log</c> (indexed by owner, sequence) and <c>submits</c> (by sender, id), the same batch dirtied one page per
 /// user and one per message, and writing those pages to the WAL was half of the writer's time. A merge moves thousands
 /// of rows at once, so each page of the indexed tables it dirties takes many rows. The staged tables are durable like
 /// the others: a crash between merges loses nothing, and <see cref="RunAll"/> at startup merges what a crash left.

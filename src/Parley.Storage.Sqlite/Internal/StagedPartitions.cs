@@ -3,7 +3,7 @@ namespace Parley.Storage.Sqlite.Internal;
 /// <summary>
 /// How the staged log is split by owner (docs/architecture.md, "The staged log"): each partition has its own pair of
 /// staged tables and is merged alone when it holds <see cref="SqliteStoreOptions.StagedEntries"/> entries. A merge
-/// rewrites at least the tail page of every user it meets in the clustered tables, so a merge that meets a quarter of
+/// rewrites at least the tail page of every user it meets in the history file's indexes, so a merge that meets a quarter of
 /// the users takes four times the rows per rewritten page: 30 % fewer WAL frames in all and merges half as long
 /// (bench/merge-model.py). A user's entries, and the submissions they sent, are all in one partition, so for any one
 /// user a merge still moves everything staged, which is what the readers and receipts rely on.
