@@ -43,11 +43,8 @@ public sealed class SqliteChatStore : IChatStore
     private int _mergesFailed;
     private int _mergeWaits;
 
-    /// <summary>Per partition, the timestamp before which a merge that failed is not tried again (writer thread only).</summary>
-    private readonly long[] _mergeRetryAt;
-
-    /// <summary>Per partition, a merge that failed and is posted again at <see cref="_mergeRetryAt"/> (writer thread only).</summary>
-    private readonly MergeJob?[] _mergeRetries;
+    /// <summary>Per partition, a merge that failed and the timestamp from which it is posted again (writer thread only).</summary>
+    private readonly (MergeJob Job, long At)?[] _mergeRetries;
     private int _commitsSinceCheckpoint;
     private int _disposed;
 
@@ -58,8 +55,7 @@ public sealed class SqliteChatStore : IChatStore
         // Receipts are usually asked for within a few merges of the entries they cover (docs/architecture.md).
         var partitions = new StagedPartitions(options.StagedPartitions);
         _state = new LogState(recentlyMergedEntries: (int)Math.Min(int.MaxValue, 4L * partitions.Count * options.StagedEntries), partitions);
-        _mergeRetryAt = new long[partitions.Count];
-        _mergeRetries = new MergeJob?[partitions.Count];
+        _mergeRetries = new (MergeJob, long)?[partitions.Count];
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = options.Path,
@@ -559,10 +555,10 @@ public sealed class SqliteChatStore : IChatStore
         {
             if (_mergeRetries[partition] is { } retry)
             {
-                if (Stopwatch.GetTimestamp() >= _mergeRetryAt[partition])
+                if (Stopwatch.GetTimestamp() >= retry.At)
                 {
                     _mergeRetries[partition] = null;
-                    _merger!.Post(retry);
+                    _merger!.Post(retry.Job);
                 }
 
                 continue;
@@ -596,8 +592,7 @@ public sealed class SqliteChatStore : IChatStore
             var (job, failure) = finished;
             if (failure is not null)
             {
-                _mergeRetries[job.Partition] = job;
-                _mergeRetryAt[job.Partition] = Stopwatch.GetTimestamp() + Stopwatch.Frequency;
+                _mergeRetries[job.Partition] = (job, Stopwatch.GetTimestamp() + Stopwatch.Frequency);
                 Interlocked.Increment(ref _mergesFailed);
                 continue;
             }
