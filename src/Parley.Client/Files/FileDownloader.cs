@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Parley.IO;
 using Parley.Protocol;
 using Parley.Protocol.Frames;
 
@@ -68,6 +69,7 @@ public sealed class FileDownloader(Func<CancellationToken, Task<ParleyConnection
             }
 
             var offset = part.Length;
+            var cache = new PageCacheWindow(part.SafeFileHandle, offset);
             await connection.SendFileFrameAsync(new FileOffsetFrame(FrameType.Download, fileId, (ulong)Math.Max(0, offset)), cancellationToken).ConfigureAwait(false);
             var info = (FileInfoFrame)await frames.ReadAsync(cancellationToken).ConfigureAwait(false);
             Started?.Invoke(info);
@@ -85,6 +87,7 @@ public sealed class FileDownloader(Func<CancellationToken, Task<ParleyConnection
                     await part.WriteAsync(chunk.Data, cancellationToken).ConfigureAwait(false);
                     hash.AppendData(chunk.Data.Span);
                     offset += chunk.Data.Length;
+                    cache.Wrote(offset);
                     Progress?.Invoke(offset, (long)info.Size);
                     continue;
                 }

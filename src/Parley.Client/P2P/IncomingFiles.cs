@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Parley.Client.Files;
+using Parley.IO;
 using Parley.Protocol;
 using Parley.Protocol.Frames;
 
@@ -54,7 +55,7 @@ internal sealed class IncomingFiles(string partialFolder, string downloadsFolder
             hash.AppendData(buffer, 0, read);
         }
 
-        var transfer = new Transfer(start, path, part, hash);
+        var transfer = new Transfer(start, path, part, hash, new PageCacheWindow(part.SafeFileHandle, part.Length));
         lock (_lock)
         {
             _active[(from, start.FileId)] = transfer;
@@ -96,6 +97,7 @@ internal sealed class IncomingFiles(string partialFolder, string downloadsFolder
 
         await transfer.Part.WriteAsync(chunk.Data).ConfigureAwait(false);
         transfer.Hash.AppendData(chunk.Data.Span);
+        transfer.Cache.Wrote(transfer.Part.Length);
         return transfer.Part.Length == (long)transfer.Start.Size ? await FinishAsync(from, me, transfer).ConfigureAwait(false) : (null, null);
     }
 
@@ -146,7 +148,7 @@ internal sealed class IncomingFiles(string partialFolder, string downloadsFolder
         }
     }
 
-    private sealed record Transfer(UploadStartFrame Start, string PartPath, FileStream Part, IncrementalHash Hash) : IDisposable
+    private sealed record Transfer(UploadStartFrame Start, string PartPath, FileStream Part, IncrementalHash Hash, PageCacheWindow Cache) : IDisposable
     {
         public void Dispose()
         {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Parley.IO;
 using Parley.Protocol;
 using Parley.Protocol.Frames;
 using Parley.Server.Connections;
@@ -218,6 +219,8 @@ internal sealed class FileTransfers : IDisposable
         {
             await using (blob.ConfigureAwait(false))
             {
+                // A stored file is read once per download: keep a large one from pushing the store's pages out.
+                var cache = blob is FileStream file ? new PageCacheWindow(file.SafeFileHandle, offset) : null;
                 while (offset < record.Size)
                 {
                     if (!_chunkWindow.Wait(0) && !await _chunkWindow.WaitAsync(Options.WriteTimeout, cancellationToken).ConfigureAwait(false))
@@ -231,6 +234,7 @@ internal sealed class FileTransfers : IDisposable
                     await blob.ReadExactlyAsync(data, cancellationToken).ConfigureAwait(false);
                     _connection.Send(new FileChunkFrame(FrameType.FileChunk, id, (ulong)offset, data));
                     offset += data.Length;
+                    cache?.Read(offset);
                 }
             }
 

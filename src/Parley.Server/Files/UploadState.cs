@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Parley.IO;
 using Parley.Storage;
 
 namespace Parley.Server.Files;
@@ -12,6 +13,7 @@ internal sealed class UploadState : IDisposable
 {
     private readonly FileStream _part;
     private readonly IncrementalHash _hash;
+    private readonly PageCacheWindow _cache;
     private bool _disposed;
 
     public UploadState(BlobRecord record, FileStream part, IncrementalHash hash)
@@ -20,6 +22,7 @@ internal sealed class UploadState : IDisposable
         _part = part;
         _hash = hash;
         Offset = part.Length;
+        _cache = new PageCacheWindow(part.SafeFileHandle, Offset);
     }
 
     public BlobRecord Record { get; }
@@ -36,6 +39,7 @@ internal sealed class UploadState : IDisposable
         await _part.WriteAsync(data, cancellationToken).ConfigureAwait(false);
         _hash.AppendData(data.Span);
         Offset += data.Length;
+        _cache.Wrote(Offset);
     }
 
     /// <summary>Makes the bytes durable and returns the SHA-256 of the whole file.</summary>
