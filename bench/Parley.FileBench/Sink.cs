@@ -4,6 +4,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Parley.IO;
 
 namespace Parley.FileBench;
 
@@ -11,11 +12,12 @@ namespace Parley.FileBench;
 /// The receiving process of the ceilings: reads one connection to its end and prints the byte count. Plain, it only
 /// counts (the plain TCP copy). With <c>tls</c> it is a TLS server with a fresh ECDSA P-256 key (as Parley's), and with
 /// a file path it also does what a receiver of a file must: SHA-256 over every byte, written to that file, fsync at
-/// the end (the floor under Parley's upload: its transport, its hash and its disk, without its protocol).
+/// the end (the floor under Parley's upload: its transport, its hash and its disk, without its protocol). It writes as
+/// Parley's server does, through a <see cref="PageCacheWindow"/>, unless <c>throughCache</c> asks for plain writes.
 /// </summary>
 internal static class Sink
 {
-    public static async Task<int> RunAsync(int port, bool tls, string? storePath)
+    public static async Task<int> RunAsync(int port, bool tls, string? storePath, bool throughCache)
     {
         var listener = new TcpListener(IPAddress.Loopback, port);
         listener.Start();
@@ -35,6 +37,7 @@ internal static class Sink
         int read;
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         await using var file = storePath is null ? null : new FileStream(storePath, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0, useAsync: true);
+        var cache = file is null || throughCache ? null : new PageCacheWindow(file.SafeFileHandle, 0);
         while ((read = await stream.ReadAsync(buffer)) > 0)
         {
             total += read;
@@ -42,6 +45,7 @@ internal static class Sink
             {
                 hash.AppendData(buffer, 0, read);
                 await file.WriteAsync(buffer.AsMemory(0, read));
+                cache?.Wrote(total);
             }
         }
 
