@@ -62,16 +62,29 @@ public static class FrameCodec
         }
         else
         {
-            // A frame split across segments is copied once into a pooled buffer (at most maxFrameLength bytes).
+            // A frame split across segments is copied once into a pooled buffer (at most maxFrameLength bytes). A file
+            // chunk (up to 256 KiB: always split) keeps it for its data, until its reader calls ReturnBuffer.
             var rented = ArrayPool<byte>.Shared.Rent((int)length);
+            var keep = false;
             try
             {
                 body.CopyTo(rented);
-                frame = Decode(rented.AsSpan(0, (int)length), limits);
+                if ((FrameType)rented[0] is FrameType.UploadChunk or FrameType.FileChunk)
+                {
+                    frame = FileChunkFrame.ReadPooled(rented, (int)length);
+                    keep = true;
+                }
+                else
+                {
+                    frame = Decode(rented.AsSpan(0, (int)length), limits);
+                }
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(rented);
+                if (!keep)
+                {
+                    ArrayPool<byte>.Shared.Return(rented);
+                }
             }
         }
 

@@ -113,6 +113,23 @@ public ref struct PayloadReader
         return ReadFixed((int)length);
     }
 
+    /// <summary>
+    /// Skips a u32-length-prefixed byte string of at most <paramref name="maxBytes"/> bytes and returns its length,
+    /// for a caller that keeps the bytes where they are (<see cref="ReadData"/> copies them).
+    /// </summary>
+    public int SkipData(int maxBytes)
+    {
+        var length = ReadU32();
+        if (length > (uint)maxBytes)
+        {
+            ProtocolException.Throw(ErrorCode.Malformed, $"data of {length} bytes is over the limit of {maxBytes}");
+        }
+
+        Need((int)length);
+        _rest = _rest[(int)length..];
+        return (int)length;
+    }
+
     /// <summary>Called after the last field: a frame with bytes left over is malformed.</summary>
     public readonly void EnsureEnd()
     {

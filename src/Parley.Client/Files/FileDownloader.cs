@@ -87,6 +87,7 @@ public sealed class FileDownloader(Func<CancellationToken, Task<ParleyConnection
                     await part.WriteAsync(chunk.Data, cancellationToken).ConfigureAwait(false);
                     hash.AppendData(chunk.Data.Span);
                     offset += chunk.Data.Length;
+                    chunk.ReturnBuffer();
                     cache.Wrote(offset);
                     Progress?.Invoke(offset, (long)info.Size);
                     continue;

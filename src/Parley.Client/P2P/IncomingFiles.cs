@@ -98,6 +98,7 @@ internal sealed class IncomingFiles(string partialFolder, string downloadsFolder
         await transfer.Part.WriteAsync(chunk.Data).ConfigureAwait(false);
         transfer.Hash.AppendData(chunk.Data.Span);
         transfer.Cache.Wrote(transfer.Part.Length);
+        chunk.ReturnBuffer();
         return transfer.Part.Length == (long)transfer.Start.Size ? await FinishAsync(from, me, transfer).ConfigureAwait(false) : (null, null);
     }
 

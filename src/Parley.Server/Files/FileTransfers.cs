@@ -162,6 +162,7 @@ internal sealed class FileTransfers : IDisposable
             }
 
             await state.AppendAsync(chunk.Data, cancellationToken).ConfigureAwait(false);
+            chunk.ReturnBuffer();
         }
         finally
         {
