@@ -37,6 +37,16 @@ public sealed record FileChunkFrame(FrameType Kind, MessageId FileId, ulong Offs
         writer.WriteData(Data.Span);
     }
 
+    /// <summary>
+    /// A chunk whose data is the first <paramref name="length"/> bytes of <paramref name="rented"/>, a buffer from
+    /// <see cref="ArrayPool{T}.Shared"/> the frame then owns: whoever has written it out calls <see cref="ReturnBuffer"/>.
+    /// </summary>
+    public static FileChunkFrame WithPooledData(FrameType kind, MessageId fileId, ulong offset, byte[] rented, int length)
+    {
+        ArgumentNullException.ThrowIfNull(rented);
+        return new FileChunkFrame(kind, fileId, offset, rented.AsMemory(0, length)) { _pooled = rented };
+    }
+
     internal static FileChunkFrame Read(FrameType kind, ref PayloadReader reader) =>
         new(kind, reader.ReadMessageId(), reader.ReadU64(), reader.ReadData(FileTransferLimits.MaxChunkBytes));
 

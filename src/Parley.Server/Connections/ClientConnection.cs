@@ -280,8 +280,9 @@ internal sealed class ClientConnection
                         _deliveryCredits.Release();
                         _services.Metrics.MessagesOut.Add(1);
                     }
-                    else if (frame is FileChunkFrame)
+                    else if (frame is FileChunkFrame chunk)
                     {
+                        chunk.ReturnBuffer(); // its bytes are in the pipe now
                         Volatile.Read(ref _files)?.ChunkWritten();
                     }
 
