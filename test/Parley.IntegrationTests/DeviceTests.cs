@@ -48,7 +48,9 @@ public sealed class DeviceTests : IDisposable
             closed = serverEvent as ClosedEvent ?? closed;
         }
 
-        Assert.Equal(ErrorCode.Conflict, closed?.Error?.Code);
+        // If this fails, say how the connection ended: it failed once in a CI run with no ERROR frame (session 13).
+        Assert.True(closed?.Error?.Code == ErrorCode.Conflict,
+            $"closed with {closed?.Error?.Code.ToString() ?? "no ERROR frame"}; transport: {closed?.Exception?.ToString() ?? "clean end of stream"}");
         Assert.Contains("logged in again", closed!.Error!.Message, StringComparison.Ordinal);
         Assert.Empty(await LibraryClient.CatchUpAsync(second)); // the new session works
     }
