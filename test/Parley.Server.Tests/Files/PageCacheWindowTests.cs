@@ -7,7 +7,7 @@ using Parley.Server.Tests.Infrastructure;
 namespace Parley.Server.Tests.Files;
 
 /// <summary>
-/// A long transfer through <see cref="PageCacheWindow"/> leaves about one window of its file in the page cache, and
+/// A long transfer through <see cref="PageCacheWindow"/> leaves one or two windows of its file in the page cache, and
 /// loses nothing. On real files in the temp folder; the page cache is read with mincore(2).
 /// </summary>
 public sealed partial class PageCacheWindowTests : IDisposable
