@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Parley.IO;
 using Parley.Protocol;
 using Parley.Storage;
 
@@ -88,9 +89,11 @@ internal sealed class BlobStore
             var buffer = new byte[HashBufferBytes];
             int read;
             part.Position = 0;
+            var cache = new PageCacheWindow(part.SafeFileHandle, 0); // a one-time pass: a resumed 1 GiB upload reads it all
             while ((read = await part.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
                 hash.AppendData(buffer, 0, read);
+                cache.Read(part.Position);
             }
 
             var state = new UploadState(record, part, hash);
