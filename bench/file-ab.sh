@@ -5,7 +5,9 @@
 #   PARLEY_DLL=/tmp/a/parley.dll bash bench/file-ab.sh; PARLEY_DLL=/tmp/b/parley.dll bash bench/file-ab.sh
 # Environment: PARLEY_DLL, MIB (default 1024), SERVER_ENV, SERVE_ARGS (see ab-common.sh). PERF=1 records the whole
 # machine during the upload instead (`perf record -a -g`, to PERF_OUT, default /tmp/parley-file-ab.perf.data; add
-# SERVER_ENV="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0" for .NET method names).
+# SERVER_ENV="DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0" for .NET method names). RESUME=1 kills the
+# upload after KILL_AFTER seconds (default 3.5), rests 6 s (this VM hands freed pages back to its host meanwhile), and
+# times the resumed upload: the server re-hashes the partial file before it answers UPLOAD_READY.
 # The payload is random bytes kept in $W (removed on exit): written just before, so it is in the page cache, as
 # Parley.FileBench's is. FileBench gives the rates against the floors; this gives what each side spends.
 set -euo pipefail
@@ -23,7 +25,19 @@ done
 
 server_cpu_ms() { awk '{print ($14 + $15) * 10}' "/proc/$pid/stat"; }
 
-if [ "${PERF:-0}" = 1 ]; then
+if [ "${RESUME:-0}" = 1 ]; then
+    dotnet "$PARLEY" --home "$W/alice" send-file bob "$W/payload.bin" > /dev/null 2>&1 &
+    client=$!
+    sleep "${KILL_AFTER:-3.5}"
+    kill -KILL "$client"
+    wait "$client" 2> /dev/null || true
+    sleep 6
+    partial=$(stat -c %s "$W"/data/files/*.part)
+    before=$(server_cpu_ms)
+    /usr/bin/time -o "$W/up.time" -f "resumed upload after $((partial >> 20)) MiB: %e s wall, client %U s user %S s sys" \
+        dotnet "$PARLEY" --home "$W/alice" send-file bob "$W/payload.bin" > /dev/null 2>&1
+    echo "$(cat "$W/up.time"), server CPU $(( $(server_cpu_ms) - before )) ms"
+elif [ "${PERF:-0}" = 1 ]; then
     perf record -F 999 -a -g -o "${PERF_OUT:-/tmp/parley-file-ab.perf.data}" -- \
         dotnet "$PARLEY" --home "$W/alice" send-file bob "$W/payload.bin" > "$W/up.out" 2>&1
     echo "server pid $pid (perf script -F comm,pid,tid,ip,sym,dso splits the samples by process)"
