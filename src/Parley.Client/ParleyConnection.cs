@@ -88,7 +88,7 @@ public sealed class ParleyConnection : IAsyncDisposable
     /// </summary>
     public static Task<ParleyConnection> ConnectAsync(ServerAddress address, ServerTrust trust, ProtocolLimits? limits = null,
         CancellationToken cancellationToken = default) =>
-        ConnectCoreAsync(address, trust, limits, (connection, ct) => connection.HelloAsync(ct), cancellationToken);
+        ConnectCoreAsync(address, trust, limits, (connection, ct) => connection.HelloAsync(ProtocolVersion.Max, ct), cancellationToken);
 
     /// <summary>
     /// Like <see cref="ConnectAsync"/>, then logs in with a resume token in the same round trip: HELLO, RESUME and,
@@ -176,13 +176,17 @@ public sealed class ParleyConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs the protocol over an existing stream (in-memory tests; no TLS).</summary>
-    public static async Task<ParleyConnection> OverStreamAsync(Stream stream, ProtocolLimits? limits = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs the protocol over an existing stream (in-memory tests; no TLS), offering versions up to
+    /// <paramref name="maxVersion"/> (tests of what an older client sees offer 1).
+    /// </summary>
+    public static async Task<ParleyConnection> OverStreamAsync(Stream stream, ProtocolLimits? limits = null, ushort maxVersion = ProtocolVersion.Max,
+        CancellationToken cancellationToken = default)
     {
         var connection = new ParleyConnection(stream, limits ?? ProtocolLimits.Default);
         try
         {
-            await connection.HelloAsync(cancellationToken).ConfigureAwait(false);
+            await connection.HelloAsync(maxVersion, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -382,11 +386,11 @@ public sealed class ParleyConnection : IAsyncDisposable
         _lifetime.Dispose();
     }
 
-    private async Task HelloAsync(CancellationToken cancellationToken)
+    private async Task HelloAsync(ushort maxVersion, CancellationToken cancellationToken)
     {
         _readLoop = Task.Run(ReadLoopAsync, CancellationToken.None);
         _keepAlive = new Timer(_ => _ = KeepAliveAsync(), null, KeepAliveInterval, KeepAliveInterval);
-        var reply = await RequestAsync(new HelloFrame(ProtocolVersion.Min, ProtocolVersion.Max, "parley-dotnet"), cancellationToken).ConfigureAwait(false);
+        var reply = await RequestAsync(new HelloFrame(ProtocolVersion.Min, maxVersion, "parley-dotnet"), cancellationToken).ConfigureAwait(false);
         Version = ((WelcomeFrame)reply).Version;
     }
 

@@ -126,6 +126,7 @@ public static class FrameCodec
             FrameType.UploadChunk or FrameType.FileChunk => FileChunkFrame.Read(type, ref reader),
             FrameType.Download or FrameType.UploadReady or FrameType.FileEnd => FileOffsetFrame.Read(type, ref reader),
             FrameType.UploadDone => UploadDoneFrame.Read(ref reader),
+            FrameType.UploadEnd => UploadEndFrame.Read(ref reader),
             FrameType.FileInfo => FileInfoFrame.Read(ref reader),
             FrameType.DeliverFile => DeliverFileFrame.Read(ref reader),
             FrameType.DirectoryRegister => DirectoryRegisterFrame.Read(ref reader),

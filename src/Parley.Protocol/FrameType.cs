@@ -20,6 +20,7 @@ public enum FrameType : byte
     UploadStart = 0x20,
     UploadChunk = 0x21,
     Download = 0x22,
+    UploadEnd = 0x23,
     DirectoryRegister = 0x30,
     Heartbeat = 0x31,
     Lookup = 0x32,

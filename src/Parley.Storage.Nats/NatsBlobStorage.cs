@@ -159,7 +159,12 @@ public sealed class NatsBlobStorage : IBlobStorage
             throw new IOException($"file {record.Id} could not be stored in NATS: {exception.Message}", exception);
         }
 
-        await ChangeAsync(record, r => r.Complete = true, cancellationToken).ConfigureAwait(false);
+        // The hash too: an upload that gave it last (UPLOAD_END) created the record without it.
+        await ChangeAsync(record, r =>
+        {
+            r.Complete = true;
+            r.Sha256 = record.Sha256;
+        }, cancellationToken).ConfigureAwait(false);
         // Only now: a crash before this leaves the .part, and the client's resume completes the upload again.
         File.Delete(verifiedFile);
     }

@@ -19,8 +19,11 @@ public sealed class BlobRecord
 
     public required long Size { get; init; }
 
-    /// <summary>The declared SHA-256, lower-case hex; the upload is kept only if the bytes match it.</summary>
-    public required string Sha256 { get; init; }
+    /// <summary>
+    /// The declared SHA-256, lower-case hex; the upload is kept only if the bytes match it. Empty while an upload whose
+    /// UPLOAD_START left the hash to UPLOAD_END (protocol version 2) is under way; set when it completes.
+    /// </summary>
+    public required string Sha256 { get; set; }
 
     /// <summary>Unix milliseconds of the UPLOAD_START that created it; retention counts from here.</summary>
     public required long Created { get; init; }

@@ -57,6 +57,7 @@ internal static class Seeds
         new PeerHelloAckFrame("bob", "d02"),
         new PeerMessageFrame(Id, 1_767_225_600_000, "direct ✓"),
         new PeerAckFrame(Id),
+        new UploadEndFrame(Id, [.. Enumerable.Range(0, 32).Select(i => (byte)(255 - i))]), // last: the split cuts of the others stay as they were
     ];
 
     public static int Write(string directory)

@@ -39,6 +39,7 @@ internal static class SampleFrames
         [FrameType.Download] = new FileOffsetFrame(FrameType.Download, Id, 4096),
         [FrameType.UploadReady] = new FileOffsetFrame(FrameType.UploadReady, Id, 0),
         [FrameType.UploadDone] = new UploadDoneFrame(Id, 9, 1_767_225_600_000),
+        [FrameType.UploadEnd] = new UploadEndFrame(Id, Sha),
         [FrameType.FileInfo] = new FileInfoFrame(Id, "alice", "bob", "ré sumé.pdf", 1 << 20, Sha),
         [FrameType.FileChunk] = new FileChunkFrame(FrameType.FileChunk, Id, 0, Array.Empty<byte>()),
         [FrameType.FileEnd] = new FileOffsetFrame(FrameType.FileEnd, Id, 1 << 20),

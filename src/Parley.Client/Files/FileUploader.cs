@@ -1,12 +1,14 @@
+using System.Security.Cryptography;
 using Parley.Protocol;
 using Parley.Protocol.Frames;
 
 namespace Parley.Client.Files;
 
 /// <summary>
-/// Sends a file to a user through the server: hashes it, announces it with UPLOAD_START, then sends UPLOAD_CHUNK from
-/// the offset the server already has, reconnecting and resuming after a dropped connection. Reads one chunk at a time,
-/// so memory does not grow with the file.
+/// Sends a file to a user through the server: announces it with UPLOAD_START, sends UPLOAD_CHUNK from the offset the
+/// server already has, and with a server of protocol version 2 or later gives the SHA-256 last, in UPLOAD_END, hashing
+/// the bytes as they go (an older server gets the hash in UPLOAD_START, which means reading the file twice).
+/// Reconnects and resumes after a dropped connection. Reads one chunk at a time, so memory does not grow with the file.
 /// </summary>
 /// <param name="connect">The current connection, reconnecting when it has dropped (<see cref="DeviceSession.ConnectedAsync"/>).</param>
 /// <param name="stateFolder">Where resume state is kept (HOME/uploads).</param>
@@ -24,16 +26,21 @@ public sealed class FileUploader(Func<CancellationToken, Task<ParleyConnection>>
     /// <summary>Uploads <paramref name="path"/> to <paramref name="to"/> under <paramref name="wireName"/> (default: the file's name).</summary>
     public async Task<UploadDoneFrame> UploadAsync(string path, string to, string? wireName = null, CancellationToken cancellationToken = default)
     {
-        var state = await UploadStateFiles.LoadOrCreateAsync(stateFolder, Path.GetFullPath(path), to, wireName, cancellationToken).ConfigureAwait(false);
+        var state = await UploadStateFiles.LoadOrCreateAsync(stateFolder, Path.GetFullPath(path), to, wireName, cancellationToken, hashNow: false)
+            .ConfigureAwait(false);
         var fileId = MessageId.Parse(state.FileId);
-        var sha = Convert.FromHexString(state.Sha256);
         var backoff = TimeSpan.FromMilliseconds(250);
         while (true)
         {
             var connection = await connect(cancellationToken).ConfigureAwait(false);
             try
             {
-                var done = await UploadOnceAsync(connection, state, fileId, sha, cancellationToken).ConfigureAwait(false);
+                if (connection.Version < ProtocolVersion.V2)
+                {
+                    state = await UploadStateFiles.WithHashAsync(stateFolder, state, cancellationToken).ConfigureAwait(false);
+                }
+
+                var done = await UploadOnceAsync(connection, state, fileId, cancellationToken).ConfigureAwait(false);
                 UploadStateFiles.Forget(stateFolder, state);
                 return done;
             }
@@ -52,9 +59,11 @@ public sealed class FileUploader(Func<CancellationToken, Task<ParleyConnection>>
         }
     }
 
-    private async Task<UploadDoneFrame> UploadOnceAsync(ParleyConnection connection, UploadResumeState state, MessageId fileId, byte[] sha,
-        CancellationToken cancellationToken)
+    private async Task<UploadDoneFrame> UploadOnceAsync(ParleyConnection connection, UploadResumeState state, MessageId fileId, CancellationToken cancellationToken)
     {
+        // No hash yet: all zeros in UPLOAD_START, the real one in UPLOAD_END (protocol version 2).
+        var hashLast = state.Sha256.Length == 0;
+        var sha = hashLast ? new byte[FileTransferLimits.HashBytes] : Convert.FromHexString(state.Sha256);
         using var frames = connection.OpenFileStream(fileId);
         await connection.SendFileFrameAsync(new UploadStartFrame(fileId, state.To, state.Name, (ulong)state.Size, sha), cancellationToken).ConfigureAwait(false);
         var answer = await frames.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -76,12 +85,27 @@ public sealed class FileUploader(Func<CancellationToken, Task<ParleyConnection>>
                 throw new InvalidOperationException($"{state.Path} changed while it was being sent; send it again");
             }
 
-            file.Position = offset;
             var buffer = new byte[ChunkBytes];
+            using var hash = hashLast ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
+            if (hash is not null)
+            {
+                // A resumed upload: the hash covers the bytes the server already has, read back from the file.
+                for (long hashed = 0; hashed < offset;)
+                {
+                    var length = (int)Math.Min(buffer.Length, offset - hashed);
+                    await file.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                    hash.AppendData(buffer, 0, length);
+                    hashed += length;
+                }
+            }
+
+            file.Position = offset;
+            var refused = false;
             while (offset < state.Size)
             {
                 var length = (int)Math.Min(buffer.Length, state.Size - offset);
                 await file.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                hash?.AppendData(buffer, 0, length);
                 // SendFileFrameAsync has encoded the bytes into the connection's pipe when it returns: the buffer is free again.
                 await connection.SendFileFrameAsync(new FileChunkFrame(FrameType.UploadChunk, fileId, (ulong)offset, buffer.AsMemory(0, length)), cancellationToken)
                     .ConfigureAwait(false);
@@ -89,8 +113,14 @@ public sealed class FileUploader(Func<CancellationToken, Task<ParleyConnection>>
                 Progress?.Invoke(offset, state.Size);
                 if (frames.Frames.TryPeek(out var early) && early is ErrorFrame)
                 {
+                    refused = true;
                     break; // refused mid-way (quota, size): stop sending and report it
                 }
+            }
+
+            if (hash is not null && !refused)
+            {
+                await connection.SendFileFrameAsync(new UploadEndFrame(fileId, hash.GetHashAndReset()), cancellationToken).ConfigureAwait(false);
             }
         }
 

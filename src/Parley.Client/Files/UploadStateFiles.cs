@@ -12,8 +12,13 @@ namespace Parley.Client.Files;
 /// </summary>
 internal static class UploadStateFiles
 {
-    /// <summary>The saved state when the file is unchanged (size, time, name); otherwise hashes it and saves a new id.</summary>
-    public static async Task<UploadResumeState> LoadOrCreateAsync(string folder, string path, string to, string? wireName, CancellationToken cancellationToken)
+    /// <summary>
+    /// The saved state when the file is unchanged (size, time, name); otherwise saves a new id, with the file's hash
+    /// when <paramref name="hashNow"/> (P2P, and servers before protocol version 2, need it before the first byte) and
+    /// with an empty one otherwise (<see cref="WithHashAsync"/> adds it later if needed).
+    /// </summary>
+    public static async Task<UploadResumeState> LoadOrCreateAsync(string folder, string path, string to, string? wireName, CancellationToken cancellationToken,
+        bool hashNow = true)
     {
         var info = new FileInfo(path);
         if (!info.Exists)
@@ -39,19 +44,49 @@ internal static class UploadStateFiles
             }
         }
 
-        byte[] sha;
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 20, useAsync: true);
-        await using (file.ConfigureAwait(false))
+        var sha = hashNow ? await HashFileAsync(path, cancellationToken).ConfigureAwait(false) : string.Empty;
+        var state = new UploadResumeState(MessageId.NewRandom().ToString(), path, to, name, info.Length, info.LastWriteTimeUtc.Ticks, sha);
+        await SaveAsync(folder, state, cancellationToken).ConfigureAwait(false);
+        return state;
+    }
+
+    /// <summary>The state with the file's SHA-256, hashing the file and saving the state if it had none yet.</summary>
+    public static async Task<UploadResumeState> WithHashAsync(string folder, UploadResumeState state, CancellationToken cancellationToken)
+    {
+        if (state.Sha256.Length != 0)
         {
-            sha = await SHA256.HashDataAsync(file, cancellationToken).ConfigureAwait(false);
+            return state;
         }
 
-        var state = new UploadResumeState(MessageId.NewRandom().ToString(), path, to, name, info.Length, info.LastWriteTimeUtc.Ticks, Convert.ToHexStringLower(sha));
+        var hashed = state with { Sha256 = await HashFileAsync(state.Path, cancellationToken).ConfigureAwait(false) };
+        await SaveAsync(folder, hashed, cancellationToken).ConfigureAwait(false);
+        return hashed;
+    }
+
+    private static async Task<string> HashFileAsync(string path, CancellationToken cancellationToken)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, useAsync: true);
+        await using (file.ConfigureAwait(false))
+        {
+            var buffer = new byte[1 << 20];
+            int read;
+            while ((read = await file.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+            }
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static async Task SaveAsync(string folder, UploadResumeState state, CancellationToken cancellationToken)
+    {
+        var statePath = StatePath(folder, state.Path, state.To);
         Directory.CreateDirectory(folder);
         var temporary = statePath + ".tmp";
         await File.WriteAllTextAsync(temporary, JsonSerializer.Serialize(state), cancellationToken).ConfigureAwait(false);
         File.Move(temporary, statePath, overwrite: true);
-        return state;
     }
 
     /// <summary>Drops the state of a finished (or refused) transfer.</summary>

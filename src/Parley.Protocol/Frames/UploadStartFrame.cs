@@ -9,6 +9,12 @@ public sealed record UploadStartFrame(MessageId FileId, string To, string Name, 
 {
     public override FrameType Type => FrameType.UploadStart;
 
+    /// <summary>
+    /// True when the SHA-256 is all zeros: from protocol version 2 on, "the hash follows in UPLOAD_END" (in version 1
+    /// it is an ordinary, if unlikely, hash).
+    /// </summary>
+    public bool HashFollows => !Sha256.AsSpan().ContainsAnyExcept((byte)0);
+
     public override int PayloadLength() =>
         MessageId.Size + PayloadSize.String(To) + PayloadSize.String(Name) + 8 + FileTransferLimits.HashBytes;
 

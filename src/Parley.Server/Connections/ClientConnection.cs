@@ -43,6 +43,7 @@ internal sealed class ClientConnection
     private ITimer? _loginTimer; // disposed at login: a logged-in connection should not keep it
     private Session? _session;
     private bool _welcomed;
+    private ushort _version;
     private int _authFailures;
     private int _closing;
     private string _closeReason = "client closed the connection";
@@ -60,6 +61,9 @@ internal sealed class ClientConnection
     }
 
     public long Id { get; }
+
+    /// <summary>The protocol version WELCOME chose (0 before HELLO).</summary>
+    public ushort Version => _version;
 
     private ServerOptions Options => _services.Options;
 
@@ -381,6 +385,8 @@ internal sealed class ClientConnection
                 return Files(frame).StartUploadAsync(session, start, _lifetime.Token);
             case FileChunkFrame { Kind: FrameType.UploadChunk } chunk:
                 return Files(frame).WriteChunkAsync(chunk, _lifetime.Token);
+            case UploadEndFrame end:
+                return Files(frame).EndUploadAsync(end, _lifetime.Token);
             case FileOffsetFrame { Kind: FrameType.Download } download:
                 return Files(frame).StartDownloadAsync(session, download, _lifetime.Token);
             case HistoryFrame history:
@@ -450,6 +456,7 @@ internal sealed class ClientConnection
         }
 
         _welcomed = true;
+        _version = (ushort)version;
         Send(new WelcomeFrame((ushort)version, Options.ServerName));
     }
 

@@ -21,6 +21,9 @@ internal sealed class FileTransfers : IDisposable
     private readonly ConnectionServices _services;
     private readonly BlobStore _blobs;
     private readonly ConcurrentDictionary<MessageId, UploadState> _uploads = new();
+    // Complete files whose UPLOAD_START left the hash to UPLOAD_END (a retry after a lost UPLOAD_DONE): the UPLOAD_END
+    // must match the stored hash before the offer is announced again.
+    private readonly ConcurrentDictionary<MessageId, BlobRecord> _awaitingEnd = new();
     private readonly SemaphoreSlim _chunkWindow;
 
     public FileTransfers(ClientConnection connection, ConnectionServices services, BlobStore blobs)
@@ -82,6 +85,9 @@ internal sealed class FileTransfers : IDisposable
             return;
         }
 
+        // Version 2: an all-zero hash means "in UPLOAD_END". In version 1 it is a hash like any other.
+        var hashFollows = start.HashFollows && _connection.Version >= ProtocolVersion.V2;
+        var declared = hashFollows ? null : Convert.ToHexStringLower(start.Sha256);
         await _blobs.SweepAsync(cancellationToken).ConfigureAwait(false);
         var record = await _blobs.FindAsync(start.FileId, cancellationToken).ConfigureAwait(false);
         if (record is null)
@@ -92,7 +98,8 @@ internal sealed class FileTransfers : IDisposable
                 return;
             }
 
-            var (created, error, message) = await _blobs.CreateAsync(start.FileId, session.User, to, start.Name, start.Size, start.Sha256, cancellationToken)
+            var (created, error, message) = await _blobs.CreateAsync(start.FileId, session.User, to, start.Name, start.Size,
+                    hashFollows ? [] : start.Sha256, cancellationToken)
                 .ConfigureAwait(false);
             if (created is null)
             {
@@ -103,8 +110,9 @@ internal sealed class FileTransfers : IDisposable
             record = created;
         }
 
+        // A record's hash is empty until an upload that declared it last has completed.
         if (record.Sender != session.User || record.Recipient != to || record.Size != (long)start.Size ||
-            record.Sha256 != Convert.ToHexStringLower(start.Sha256))
+            (declared is not null && record.Sha256.Length != 0 && record.Sha256 != declared))
         {
             // Another user's id, or the same id for different content (IdReused for a message): refused alike.
             _connection.Send(new ErrorFrame(ErrorCode.UnknownFile, start.FileId, "this file id belongs to another upload; pick a new id"));
@@ -113,16 +121,25 @@ internal sealed class FileTransfers : IDisposable
 
         if (record.Complete)
         {
+            if (hashFollows)
+            {
+                // Nothing left to send: the client's UPLOAD_END says whether its file is the one stored.
+                _awaitingEnd[start.FileId] = record;
+                _connection.Send(new FileOffsetFrame(FrameType.UploadReady, start.FileId, (ulong)record.Size));
+                return;
+            }
+
             // The blob is stored; the offer may not be (crash between rename and append). Appending is idempotent.
             await AnnounceAsync(record, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         var state = await _blobs.OpenUploadAsync(record, cancellationToken).ConfigureAwait(false);
+        state.DeclaredSha256 = declared;
         _uploads[start.FileId] = state;
-        if (state.Offset == record.Size)
+        if (state.Offset == record.Size && declared is not null)
         {
-            await FinishAsync(state, cancellationToken).ConfigureAwait(false);
+            await FinishAsync(state, declared, cancellationToken).ConfigureAwait(false);
             return;
         }
 
@@ -170,9 +187,50 @@ internal sealed class FileTransfers : IDisposable
             state.Gate.Release();
         }
 
-        if (state.Offset == state.Record.Size)
+        if (state.Offset == state.Record.Size && state.DeclaredSha256 is { } declared)
         {
-            await FinishAsync(state, cancellationToken).ConfigureAwait(false);
+            await FinishAsync(state, declared, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>UPLOAD_END (protocol version 2): the hash an UPLOAD_START left out, after the last chunk.</summary>
+    public async ValueTask EndUploadAsync(UploadEndFrame end, CancellationToken cancellationToken)
+    {
+        if (_connection.Version < ProtocolVersion.V2)
+        {
+            throw new ProtocolException(ErrorCode.ProtocolError, "UPLOAD_END needs protocol version 2");
+        }
+
+        var declared = Convert.ToHexStringLower(end.Sha256);
+        try
+        {
+            if (_awaitingEnd.TryRemove(end.FileId, out var complete))
+            {
+                if (complete.Sha256 != declared)
+                {
+                    _connection.Send(new ErrorFrame(ErrorCode.UnknownFile, end.FileId, "this file id belongs to another upload; pick a new id"));
+                    return;
+                }
+
+                await AnnounceAsync(complete, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            if (!_uploads.TryGetValue(end.FileId, out var state) || state.DeclaredSha256 is not null)
+            {
+                throw new ProtocolException(ErrorCode.ProtocolError, $"UPLOAD_END for file {end.FileId}, whose upload on this connection did not leave its hash to the end");
+            }
+
+            if (state.Offset != state.Record.Size)
+            {
+                throw new ProtocolException(ErrorCode.ProtocolError, $"UPLOAD_END after {state.Offset} of {state.Record.Size} bytes");
+            }
+
+            await FinishAsync(state, declared, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (IsStorageFailure(exception))
+        {
+            StorageFailed(end.FileId, "upload end", exception);
         }
     }
 
@@ -265,19 +323,21 @@ internal sealed class FileTransfers : IDisposable
         }
     }
 
-    private async ValueTask FinishAsync(UploadState state, CancellationToken cancellationToken)
+    /// <summary>All bytes are in: checks them against <paramref name="declared"/>, stores the file and announces it.</summary>
+    private async ValueTask FinishAsync(UploadState state, string declared, CancellationToken cancellationToken)
     {
         var record = state.Record;
         var id = MessageId.Parse(record.Id);
         _uploads.TryRemove(id, out _);
-        var actual = state.Finish();
-        if (Convert.ToHexStringLower(actual) != record.Sha256)
+        var actual = Convert.ToHexStringLower(state.Finish());
+        if (actual != declared || (record.Sha256.Length != 0 && actual != record.Sha256))
         {
             await _blobs.DeleteAsync(record, cancellationToken).ConfigureAwait(false);
             _connection.Send(new ErrorFrame(ErrorCode.HashMismatch, id, "the bytes received do not match the declared SHA-256; upload deleted, send it again"));
             return;
         }
 
+        record.Sha256 = actual; // already so, unless the hash came last
         try
         {
             await _blobs.CompleteAsync(state, cancellationToken).ConfigureAwait(false);

@@ -27,6 +27,12 @@ internal sealed class UploadState : IDisposable
 
     public BlobRecord Record { get; }
 
+    /// <summary>
+    /// The SHA-256 the bytes must have (lower-case hex), as the UPLOAD_START that owns the upload now declared it; null
+    /// when that UPLOAD_START left it to UPLOAD_END (protocol version 2), which then finishes the upload.
+    /// </summary>
+    public string? DeclaredSha256 { get; set; }
+
     public long Offset { get; private set; }
 
     /// <summary>Serialises chunk writes against a takeover from another connection.</summary>

@@ -1,4 +1,5 @@
 using Parley.Client;
+using Parley.Protocol;
 using Parley.Protocol.Frames;
 using Parley.Security;
 using Parley.Storage;
@@ -78,14 +79,15 @@ internal sealed class TestServer : IAsyncDisposable
     }
 
     /// <summary>Opens a connection from <paramref name="address"/> and runs HELLO/WELCOME on it.</summary>
-    public async Task<ParleyConnection> ConnectAsync(string address = DefaultAddress) => (await ConnectWithRunAsync(address)).Connection;
+    public async Task<ParleyConnection> ConnectAsync(string address = DefaultAddress, ushort maxVersion = ProtocolVersion.Max) =>
+        (await ConnectWithRunAsync(address, maxVersion)).Connection;
 
     /// <summary>Like <see cref="ConnectAsync"/>, with the server's task for the connection (it ends once the server is done with it).</summary>
-    private async Task<(ParleyConnection Connection, Task Run)> ConnectWithRunAsync(string address)
+    private async Task<(ParleyConnection Connection, Task Run)> ConnectWithRunAsync(string address, ushort maxVersion = ProtocolVersion.Max)
     {
         var (client, server) = DuplexPipeStream.CreatePair();
         var run = Server.RunConnectionAsync(server, address);
-        var connection = await ParleyConnection.OverStreamAsync(client).WaitAsync(Events.Timeout);
+        var connection = await ParleyConnection.OverStreamAsync(client, maxVersion: maxVersion).WaitAsync(Events.Timeout);
         lock (_lock)
         {
             _runs.Add(run);
@@ -121,9 +123,9 @@ internal sealed class TestServer : IAsyncDisposable
 
     /// <summary>Connects and registers <paramref name="user"/>.</summary>
     public async Task<(ParleyConnection Connection, AuthOkFrame Auth)> RegisterAsync(string user, string device = "phone",
-        string password = Password, string address = DefaultAddress)
+        string password = Password, string address = DefaultAddress, ushort maxVersion = ProtocolVersion.Max)
     {
-        var connection = await ConnectAsync(address);
+        var connection = await ConnectAsync(address, maxVersion);
         var auth = await connection.RegisterAsync(user, password, device).WaitAsync(Events.Timeout);
         return (connection, auth);
     }
