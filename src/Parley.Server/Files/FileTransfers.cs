@@ -221,9 +221,25 @@ internal sealed class FileTransfers : IDisposable
                 throw new ProtocolException(ErrorCode.ProtocolError, $"UPLOAD_END for file {end.FileId}, whose upload on this connection did not leave its hash to the end");
             }
 
-            if (state.Offset != state.Record.Size)
+            await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
             {
-                throw new ProtocolException(ErrorCode.ProtocolError, $"UPLOAD_END after {state.Offset} of {state.Record.Size} bytes");
+                if (state.IsDisposed)
+                {
+                    // Taken over by a newer connection of the same client, as for a chunk: that one finishes it.
+                    _uploads.TryRemove(end.FileId, out _);
+                    _connection.Send(new ErrorFrame(ErrorCode.UnknownFile, end.FileId, "this upload continues on another connection"));
+                    return;
+                }
+
+                if (state.Offset != state.Record.Size)
+                {
+                    throw new ProtocolException(ErrorCode.ProtocolError, $"UPLOAD_END after {state.Offset} of {state.Record.Size} bytes");
+                }
+            }
+            finally
+            {
+                state.Gate.Release();
             }
 
             await FinishAsync(state, declared, cancellationToken).ConfigureAwait(false);

@@ -241,6 +241,34 @@ public sealed class FileTransferTests : IDisposable
     }
 
     [Fact]
+    public async Task UploadEnd_AfterAnotherConnectionTookTheUploadOver_UnknownFileThereAndTheNewOwnerFinishesIt()
+    {
+        await using var server = await TestServer.StartAsync();
+        await server.CreateOfflineUserAsync("bob");
+        var (phone, _) = await server.RegisterAsync("alice");
+        var content = RandomBytes(50_000, seed: 8);
+        var id = MessageId.NewRandom();
+        var start = new UploadStartFrame(id, "bob", "moved.bin", (ulong)content.Length, new byte[32]);
+        using var phoneFrames = phone.OpenFileStream(id);
+        await phone.SendFileFrameAsync(start);
+        await phoneFrames.ReadAsync(CancellationToken.None).WaitAsync(Events.Timeout);
+        await phone.SendFileFrameAsync(new FileChunkFrame(FrameType.UploadChunk, id, 0, content));
+        await phone.WhoAsync().WaitAsync(Events.Timeout); // answered in order: the chunk is on disk
+
+        // The same user's other device starts the same upload: it takes it over, with every byte already there.
+        var (laptop, _) = await server.LoginAsync("alice", "laptop");
+        using var laptopFrames = laptop.OpenFileStream(id);
+        await laptop.SendFileFrameAsync(start);
+        Assert.Equal((ulong)content.Length, ((FileOffsetFrame)await laptopFrames.ReadAsync(CancellationToken.None).WaitAsync(Events.Timeout)).Offset);
+
+        await phone.SendFileFrameAsync(new UploadEndFrame(id, SHA256.HashData(content)));
+        var refused = await Assert.ThrowsAsync<ParleyErrorException>(() => phoneFrames.ReadAsync(CancellationToken.None).WaitAsync(Events.Timeout));
+        Assert.Equal(ErrorCode.UnknownFile, refused.Code);
+        await laptop.SendFileFrameAsync(new UploadEndFrame(id, SHA256.HashData(content)));
+        Assert.IsType<UploadDoneFrame>(await laptopFrames.ReadAsync(CancellationToken.None).WaitAsync(Events.Timeout));
+    }
+
+    [Fact]
     public async Task FileUploader_CancelledAndRunAgain_HashesWhatTheServerHasAndTheRecipientGetsIdenticalBytes()
     {
         await using var server = await TestServer.StartAsync();
