@@ -156,11 +156,8 @@ internal sealed class FileTransfers : IDisposable
         await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (state.IsDisposed)
+            if (RefusedAsTakenOver(state, chunk.FileId))
             {
-                // Taken over by a newer connection of the same client; this one's chunks are stale.
-                _uploads.TryRemove(chunk.FileId, out _);
-                _connection.Send(new ErrorFrame(ErrorCode.UnknownFile, chunk.FileId, "this upload continues on another connection"));
                 return;
             }
 
@@ -224,11 +221,8 @@ internal sealed class FileTransfers : IDisposable
             await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                if (state.IsDisposed)
+                if (RefusedAsTakenOver(state, end.FileId))
                 {
-                    // Taken over by a newer connection of the same client, as for a chunk: that one finishes it.
-                    _uploads.TryRemove(end.FileId, out _);
-                    _connection.Send(new ErrorFrame(ErrorCode.UnknownFile, end.FileId, "this upload continues on another connection"));
                     return;
                 }
 
@@ -337,6 +331,22 @@ internal sealed class FileTransfers : IDisposable
             // Runs on its own task: nothing above would see it, and the client would wait for chunks for ever.
             StorageFailed(id, "download", exception);
         }
+    }
+
+    /// <summary>
+    /// True, with UnknownFile sent, when a newer connection of the same client took the upload over (its UPLOAD_START
+    /// disposed this connection's state): this one's chunks and UPLOAD_END are stale. Call it holding the upload's gate.
+    /// </summary>
+    private bool RefusedAsTakenOver(UploadState state, MessageId fileId)
+    {
+        if (!state.IsDisposed)
+        {
+            return false;
+        }
+
+        _uploads.TryRemove(fileId, out _);
+        _connection.Send(new ErrorFrame(ErrorCode.UnknownFile, fileId, "this upload continues on another connection"));
+        return true;
     }
 
     /// <summary>All bytes are in: checks them against <paramref name="declared"/>, stores the file and announces it.</summary>
