@@ -54,6 +54,9 @@ internal abstract class BenchClient : IAsyncDisposable
     /// <summary>When set, the one-way latency (Stopwatch ticks) of each delivery is added here.</summary>
     public List<long>? Latencies { get; set; }
 
+    /// <summary>When set (W2's <c>--trace</c>), each delivery's send timestamp is added here, in step with <see cref="Latencies"/>.</summary>
+    public List<long>? SendStamps { get; set; }
+
     public long Delivered => Interlocked.Read(ref _delivered);
 
     /// <summary>Server acknowledgements of our sends (Parley SEND_OK, JetStream publish acks); 0 for the others.</summary>
@@ -185,6 +188,7 @@ internal abstract class BenchClient : IAsyncDisposable
             lock (latencies)
             {
                 latencies.Add(now - stamp);
+                SendStamps?.Add(stamp);
             }
         }
     }

@@ -51,5 +51,7 @@ internal sealed class Options
 
     public long Long(string name, long fallback) => _values.TryGetValue(name, out var value) ? long.Parse(value, CultureInfo.InvariantCulture) : fallback;
 
+    public bool Has(string name) => _values.ContainsKey(name);
+
     public bool Flag(string name) => _values.TryGetValue(name, out var value) && value == "true";
 }

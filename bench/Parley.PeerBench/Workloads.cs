@@ -88,10 +88,17 @@ internal static class Workloads
 
         await using var run = await Run.ConnectPairsAsync(options, pairs, window, cancellationToken);
         var latencies = run.Clients.Select(_ => new List<long>(1 + (int)(duration / interval))).ToArray();
+        // --trace FILE: each delivered message's send time and latency (WriteTraceAsync), to see whether the slow ones come
+        // together (a pause somewhere) or are spread (queueing).
+        var trace = options.Has("trace") ? run.Clients.Select(_ => new List<long>(1 + (int)(duration / interval))).ToArray() : null;
         for (var i = 0; i < run.Clients.Length; i++)
         {
             run.Clients[i].Latencies = latencies[i];
+            run.Clients[i].SendStamps = trace?[i];
         }
+
+        var start = Stopwatch.GetTimestamp();
+        var startUtc = DateTime.UtcNow;
 
         var cpuBefore = server.CpuMicroseconds();
         var clock = Stopwatch.StartNew();
@@ -114,6 +121,11 @@ internal static class Workloads
         var seconds = clock.Elapsed.TotalSeconds;
         var cpu = server.CpuMicroseconds() - cpuBefore;
         var all = latencies.SelectMany(list => list).Order().ToArray();
+        if (trace is not null)
+        {
+            await WriteTraceAsync(options.Get("trace"), start, startUtc, trace, latencies, cancellationToken);
+        }
+
         return new Dictionary<string, object?>
         {
             ["pairs"] = pairs,
@@ -368,6 +380,26 @@ internal static class Workloads
         {
             throw new IOException("JetStream stream creation failed: " + reply);
         }
+    }
+
+    /// <summary>
+    /// W2's <c>--trace</c>: a header with the run's start (UTC, to line it up with the server's own records), then one line a
+    /// delivered message, "ms after the start it was sent" and "its one-way latency in ms", in the order they were sent.
+    /// </summary>
+    private static async Task WriteTraceAsync(string path, long start, DateTime startUtc, List<long>[] stamps, List<long>[] latencies, CancellationToken cancellationToken)
+    {
+        var lines = new List<(double Sent, double Latency)>();
+        for (var i = 0; i < stamps.Length; i++)
+        {
+            for (var k = 0; k < stamps[i].Count; k++)
+            {
+                lines.Add(((stamps[i][k] - start) * 1000.0 / Stopwatch.Frequency, latencies[i][k] * 1000.0 / Stopwatch.Frequency));
+            }
+        }
+
+        var header = string.Create(CultureInfo.InvariantCulture, $"# sent_ms latency_ms; the run started at {startUtc:O}");
+        await File.WriteAllLinesAsync(path, lines.OrderBy(line => line.Sent)
+            .Select(line => string.Create(CultureInfo.InvariantCulture, $"{line.Sent:F3} {line.Latency:F3}")).Prepend(header), cancellationToken);
     }
 
     private static double Percentile(long[] sorted, double percentile)
