@@ -41,6 +41,9 @@ print(f"managed heap {heap / 1048576:.1f} MiB; objects of every connection: {sum
 for bytes_, name in sorted(per, reverse=True)[:12]:
     print(f"  {bytes_:6.0f}  {name[:110]}")
 PY
+# The snapshot ran a full blocking collection: what the RSS is now tells how much of the growth was garbage the
+# collector had not yet collected (its first generation is sized from the machine's L3 cache) rather than connections.
+echo "RSS after the snapshot's full collection: $(rss) KiB"
 if [ "${TRIM:-0}" = 1 ]; then
     gdb -p "$pid" -batch -ex 'call (int)malloc_trim(0)' >/dev/null 2>&1 || echo "gdb failed" >&2
     echo "RSS after malloc_trim(0): $(rss) KiB"

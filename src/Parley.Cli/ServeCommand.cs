@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using Parley.Security;
 using Parley.Server;
+using Parley.Server.Memory;
 using Parley.Storage;
 using Parley.Storage.Nats;
 using Parley.Storage.Sqlite;
@@ -128,6 +129,11 @@ internal static class ServeCommand
             DefaultValueFactory = _ => new ServerOptions().LoadLogInterval.TotalSeconds,
         };
 
+        var idleMemoryRelease = new Option<int>("--idle-memory-release")
+        {
+            Description = "MiB allocated since the last garbage collection after which a server that has gone idle collects and gives the memory back to the system (0: off)",
+            DefaultValueFactory = _ => (int)(new IdleMemoryReleaseOptions().MinimumGarbageBytes >> 20),
+        };
         var keepTlsBuffers = new Option<bool>("--keep-tls-buffers")
         {
             Description = "Keep each connection's OpenSSL record buffers while it is idle, instead of freeing them (about 14 KiB more per idle connection)",
@@ -156,7 +162,7 @@ internal static class ServeCommand
         {
             data, listen, noRegistration, logLevel, maxDevices, maxWatched, maxUnread, stagedEntries, stagedPartitions, maxStagedFactor, writerCache, rateLimit, rateBurst, maxFile, fileQuota, fileRetention,
             maxConnections, maxPerAddress, maxUnauthenticated, seedCompat, heartbeat, missed, loadLog,
-            nats, natsReplicas, natsNamespace, files, keepTlsBuffers,
+            nats, natsReplicas, natsNamespace, files, keepTlsBuffers, idleMemoryRelease,
         };
         command.SetAction((parse, _) => ErrorReporter.RunAsync(() => RunAsync(
             parse.GetValue(data)!, parse.GetValue(listen)!, !parse.GetValue(noRegistration), parse.GetValue(logLevel),
@@ -179,12 +185,13 @@ internal static class ServeCommand
                 LoadLogInterval = TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(loadLog))),
                 ReleaseIdleTlsBuffers = !parse.GetValue(keepTlsBuffers),
             },
-            new ClusterSettings(parse.GetValue(nats), parse.GetValue(natsReplicas), parse.GetValue(natsNamespace)!, parse.GetValue(files)))));
+            new ClusterSettings(parse.GetValue(nats), parse.GetValue(natsReplicas), parse.GetValue(natsNamespace)!, parse.GetValue(files)),
+            new IdleMemoryReleaseOptions { MinimumGarbageBytes = Math.Max(0, parse.GetValue(idleMemoryRelease)) * 1024L * 1024 })));
         return command;
     }
 
     private static async Task<int> RunAsync(string data, string listen, bool allowRegistration, LogLevel level, int maxDevices, int maxUnread,
-        EmbeddedStoreSettings embedded, int rateLimit, int rateBurst, ServerOptions fileLimits, ClusterSettings cluster)
+        EmbeddedStoreSettings embedded, int rateLimit, int rateBurst, ServerOptions fileLimits, ClusterSettings cluster, IdleMemoryReleaseOptions idleMemory)
     {
         PreferInlineSocketCompletions();
         using var signal = new ShutdownSignal();
@@ -258,6 +265,7 @@ internal static class ServeCommand
             RateLimitBytesPerSecond = rateLimit == 0 ? 0 : new ServerOptions().RateLimitBytesPerSecond,
         };
         var server = new ParleyServer(options, store, certificate, loggerFactory, directory: directory, blobStorage: blobStorage);
+        await using var memory = new IdleMemoryRelease(idleMemory, loggerFactory.CreateLogger<IdleMemoryRelease>());
         try
         {
             await server.StartAsync(signal.Token).ConfigureAwait(false);

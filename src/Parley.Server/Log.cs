@@ -87,6 +87,9 @@ internal static partial class Log
     [LoggerMessage(44, LogLevel.Warning, "Directory: sweep failed; the next interval tries again", EventName = "DirectorySweepFailed")]
     public static partial void DirectorySweepFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(60, LogLevel.Debug, "Idle: gave back the memory of {GarbageMiB} MiB allocated since the last collection in {Milliseconds} ms; the heap is {HeapMiB} MiB", EventName = "IdleMemoryReleased")]
+    public static partial void IdleMemoryReleased(ILogger logger, long garbageMiB, long milliseconds, long heapMiB);
+
     [LoggerMessage(900, LogLevel.Error, "File {FileId}: {Operation} failed in the file storage", EventName = "FileStorageFailed")]
     public static partial void FileStorageFailed(ILogger logger, Parley.Protocol.MessageId fileId, string operation, Exception exception);
 }
