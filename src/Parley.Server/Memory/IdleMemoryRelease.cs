@@ -35,6 +35,7 @@ public sealed class IdleMemoryRelease : IAsyncDisposable
     /// <summary>For tests: the samples and the collection given, and no timer unless <paramref name="start"/> (they call <see cref="Tick"/>).</summary>
     internal IdleMemoryRelease(IdleMemoryReleaseOptions options, ILogger logger, Func<MemorySample> sample, Action collect, bool start)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.Interval, TimeSpan.Zero, nameof(options));
         _options = options;
         _logger = logger;
         _sample = sample;

@@ -34,6 +34,11 @@ public sealed class IdleMemoryReleaseTests
         Assert.False(IdleMemoryRelease.ShouldRelease(0, 1024 * MiB, 0, Options with { MinimumGarbageBytes = 0 }));
 
     [Fact]
+    public void NoInterval_Refused() =>
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new IdleMemoryRelease(Options with { Interval = TimeSpan.Zero }, NullLogger.Instance, new FakeSamples().Next, () => { }, start: false));
+
+    [Fact]
     public async Task Tick_BusyThenIdle_CollectsOnceWhenIdle()
     {
         var samples = new FakeSamples();
