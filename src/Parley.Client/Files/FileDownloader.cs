@@ -61,14 +61,7 @@ public sealed class FileDownloader(Func<CancellationToken, Task<ParleyConnection
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             // The hash of the bytes already on disk is recomputed: no hash state needs to survive a crash.
-            var buffer = new byte[1 << 20];
-            var rehash = new PageCacheWindow(part.SafeFileHandle, 0);
-            int read;
-            while ((read = await part.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                hash.AppendData(buffer, 0, read);
-                rehash.Read(part.Position);
-            }
+            await FileHashing.AppendAsync(hash, part, part.Length, dropBehind: true, cancellationToken).ConfigureAwait(false);
 
             var offset = part.Length;
             var cache = new PageCacheWindow(part.SafeFileHandle, offset);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Parley.IO;
 using Parley.Protocol;
 using Parley.Protocol.Frames;
 
@@ -90,13 +91,7 @@ public sealed class FileUploader(Func<CancellationToken, Task<ParleyConnection>>
             if (hash is not null)
             {
                 // A resumed upload: the hash covers the bytes the server already has, read back from the file.
-                for (long hashed = 0; hashed < offset;)
-                {
-                    var length = (int)Math.Min(buffer.Length, offset - hashed);
-                    await file.ReadExactlyAsync(buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
-                    hash.AppendData(buffer, 0, length);
-                    hashed += length;
-                }
+                await FileHashing.AppendAsync(hash, file, offset, dropBehind: false, cancellationToken).ConfigureAwait(false);
             }
 
             file.Position = offset;

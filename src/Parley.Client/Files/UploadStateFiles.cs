@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Parley.IO;
 using Parley.Protocol;
 
 namespace Parley.Client.Files;
@@ -69,12 +70,8 @@ internal static class UploadStateFiles
         var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, useAsync: true);
         await using (file.ConfigureAwait(false))
         {
-            var buffer = new byte[1 << 20];
-            int read;
-            while ((read = await file.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                hash.AppendData(buffer, 0, read);
-            }
+            // Left in the page cache: an upload to a version-1 server reads the file again at once to send it.
+            await FileHashing.AppendAsync(hash, file, file.Length, dropBehind: false, cancellationToken).ConfigureAwait(false);
         }
 
         return Convert.ToHexStringLower(hash.GetHashAndReset());

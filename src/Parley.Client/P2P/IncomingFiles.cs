@@ -48,12 +48,7 @@ internal sealed class IncomingFiles(string partialFolder, string downloadsFolder
 
         // The hash of what is already there is recomputed: no hash state has to survive a crash.
         var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[1 << 20];
-        int read;
-        while ((read = await part.ReadAsync(buffer).ConfigureAwait(false)) > 0)
-        {
-            hash.AppendData(buffer, 0, read);
-        }
+        await FileHashing.AppendAsync(hash, part, part.Length, dropBehind: true, CancellationToken.None).ConfigureAwait(false);
 
         var transfer = new Transfer(start, path, part, hash, new PageCacheWindow(part.SafeFileHandle, part.Length));
         lock (_lock)

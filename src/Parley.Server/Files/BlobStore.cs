@@ -15,7 +15,6 @@ namespace Parley.Server.Files;
 /// </summary>
 internal sealed class BlobStore
 {
-    private const int HashBufferBytes = 1 << 20;
     private readonly string _partFolder;
     private readonly IBlobStorage _storage;
     private readonly ServerOptions _options;
@@ -86,15 +85,9 @@ internal sealed class BlobStore
             }
 
             var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-            var buffer = new byte[HashBufferBytes];
-            int read;
             part.Position = 0;
-            var cache = new PageCacheWindow(part.SafeFileHandle, 0); // a one-time pass: a resumed 1 GiB upload reads it all
-            while ((read = await part.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                hash.AppendData(buffer, 0, read);
-                cache.Read(part.Position);
-            }
+            // A one-time pass (a resumed 1 GiB upload reads it all): out of the page cache behind it.
+            await FileHashing.AppendAsync(hash, part, part.Length, dropBehind: true, cancellationToken).ConfigureAwait(false);
 
             var state = new UploadState(record, part, hash);
             _active[id] = state;
