@@ -73,7 +73,34 @@ public sealed class NatsServerProcess : IDisposable
     }
 
     /// <summary>One server with JetStream (or without, to test the error Parley gives then).</summary>
-    public static async Task<NatsServerProcess> StartSingleAsync(string storeDirectory, bool jetStream = true)
+    public static Task<NatsServerProcess> StartSingleAsync(string storeDirectory, bool jetStream = true) =>
+        WithFreshPortsAsync(() => StartSingleOnceAsync(storeDirectory, jetStream));
+
+    /// <summary>Three servers in one cluster with JetStream, ready when a JetStream meta leader is elected.</summary>
+    public static Task<NatsServerProcess[]> StartClusterAsync(string root, int size = 3) =>
+        WithFreshPortsAsync(() => StartClusterOnceAsync(root, size));
+
+    /// <summary>
+    /// Ports are picked free (<see cref="FreePort"/>) and then given to nats-server, and in between another process on
+    /// the machine (the tests' own connections take ephemeral ports from the same range) may take one: nats-server then
+    /// exits with "address already in use". That start is thrown away (its processes stopped, its store folders
+    /// deleted) and made again on other ports, a few times.
+    /// </summary>
+    private static async Task<T> WithFreshPortsAsync<T>(Func<Task<T>> start)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await start();
+            }
+            catch (PortTakenException) when (attempt < 3)
+            {
+            }
+        }
+    }
+
+    private static async Task<NatsServerProcess> StartSingleOnceAsync(string storeDirectory, bool jetStream)
     {
         var port = FreePort();
         var monitor = FreePort();
@@ -85,12 +112,20 @@ public sealed class NatsServerProcess : IDisposable
 
         var server = new NatsServerProcess("solo", port, monitor, 0, storeDirectory, [.. args]);
         server.Launch();
-        await server.WaitReadyAsync(clustered: false, jetStream);
+        try
+        {
+            await server.WaitReadyAsync(clustered: false, jetStream);
+        }
+        catch
+        {
+            server.Discard();
+            throw;
+        }
+
         return server;
     }
 
-    /// <summary>Three servers in one cluster with JetStream, ready when a JetStream meta leader is elected.</summary>
-    public static async Task<NatsServerProcess[]> StartClusterAsync(string root, int size = 3)
+    private static async Task<NatsServerProcess[]> StartClusterOnceAsync(string root, int size)
     {
         var ports = Enumerable.Range(0, size).Select(_ => (Client: FreePort(), Monitor: FreePort(), Cluster: FreePort())).ToArray();
         var routes = string.Join(",", ports.Select(p => $"nats://127.0.0.1:{p.Cluster}"));
@@ -107,9 +142,21 @@ public sealed class NatsServerProcess : IDisposable
             servers[i].Launch();
         }
 
-        foreach (var server in servers)
+        try
         {
-            await server.WaitReadyAsync(clustered: true, jetStream: true);
+            foreach (var server in servers)
+            {
+                await server.WaitReadyAsync(clustered: true, jetStream: true);
+            }
+        }
+        catch
+        {
+            foreach (var server in servers)
+            {
+                server.Discard();
+            }
+
+            throw;
         }
 
         return servers;
@@ -137,6 +184,19 @@ public sealed class NatsServerProcess : IDisposable
         Kill();
         _process?.Dispose();
     }
+
+    /// <summary>A start that failed: stopped, and its store folder deleted so that the next start begins clean.</summary>
+    private void Discard()
+    {
+        Dispose();
+        if (Directory.Exists(StoreDirectory))
+        {
+            Directory.Delete(StoreDirectory, recursive: true);
+        }
+    }
+
+    /// <summary>nats-server could not listen on a port <see cref="FreePort"/> picked: another process took it in between.</summary>
+    private sealed class PortTakenException(string message) : InvalidOperationException(message);
 
     private void Launch()
     {
@@ -186,7 +246,10 @@ public sealed class NatsServerProcess : IDisposable
         {
             if (_process!.HasExited)
             {
-                throw new InvalidOperationException($"nats-server {Name} exited with {_process.ExitCode}:\n{Log}");
+                var message = $"nats-server {Name} exited with {_process.ExitCode}:\n{Log}";
+                throw Log.Contains("address already in use", StringComparison.Ordinal)
+                    ? new PortTakenException(message)
+                    : new InvalidOperationException(message);
             }
 
             try
