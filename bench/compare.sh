@@ -6,14 +6,15 @@
 # time behind their own TLS listeners ("irc-tls", "mqtt-tls": the same kind of key as Parley's, pinned the same way by
 # the bench clients), so the table also shows what TLS alone costs a server written in C. "dotnet" and "dotnet-tls" are
 # bench/Parley.TlsRelay, an MQTT QoS 0 relay in .NET written the way Parley handles connections, with no store: the
-# floor under Parley's network path.
+# floor under Parley's network path. bench/Parley.StoreFloor (workload "store") is the floor under its store: what SQLite
+# (WAL, synchronous=FULL, a commit a batch) costs a message in Parley's layout and in others, one thread, no network.
 #
 #   bash bench/compare.sh
 #
 # Settings (environment): W1_MESSAGES (messages per W1 run, default 300000), W1_SECONDS (time cap per W1 run,
 # default 45), W1_PAIRS (default "100 1000"), W3_CONNECTIONS (default 2000), W4_MIB (default 1024; 0 skips W4), OUT (where results.jsonl and
 # table.md go, default bench/compare-out), SYSTEMS (default "nats jetstream irc mqtt irc-tls mqtt-tls dotnet dotnet-tls parley"; e.g. SYSTEMS=parley to
-# measure a change to Parley alone), WORKLOADS (default "w1 w2 w3 w4"; e.g. WORKLOADS=w3 for idle connections only).
+# measure a change to Parley alone), WORKLOADS (default "w1 w2 w3 w4 store"; e.g. WORKLOADS=w3 for idle connections only).
 # Every PeerBench call has its own --timeout; loopback only.
 set -euo pipefail
 
@@ -25,7 +26,7 @@ W3_CONNECTIONS=${W3_CONNECTIONS:-2000}
 W4_MIB=${W4_MIB:-1024}
 OUT=${OUT:-$ROOT/bench/compare-out}
 SYSTEMS=${SYSTEMS:-nats jetstream irc mqtt irc-tls mqtt-tls dotnet dotnet-tls parley}
-WORKLOADS=${WORKLOADS:-w1 w2 w3 w4}
+WORKLOADS=${WORKLOADS:-w1 w2 w3 w4 store}
 wants() { [[ " $WORKLOADS " == *" $1 "* ]]; }
 WORK=$(mktemp -d /tmp/parley-compare.XXXXXX)
 STARTED_PIDS=()
@@ -58,15 +59,17 @@ if ! command -v nats-server >/dev/null || ! command -v ngircd >/dev/null || ! co
 fi
 
 # --- builds (Release) ---
-log "building Release: parley, PeerBench, FileBench, TlsRelay"
+log "building Release: parley, PeerBench, FileBench, TlsRelay, StoreFloor"
 dotnet build -c Release "$ROOT/src/Parley.Cli" -v q -nologo >/dev/null
 dotnet build -c Release "$ROOT/bench/Parley.PeerBench" -v q -nologo >/dev/null
 dotnet build -c Release "$ROOT/bench/Parley.FileBench" -v q -nologo >/dev/null
 dotnet build -c Release "$ROOT/bench/Parley.TlsRelay" -v q -nologo >/dev/null
+dotnet build -c Release "$ROOT/bench/Parley.StoreFloor" -v q -nologo >/dev/null
 PARLEY=${PARLEY_DLL:-$ROOT/src/Parley.Cli/bin/Release/net10.0/parley.dll}
 PB="$ROOT/bench/Parley.PeerBench/bin/Release/net10.0/Parley.PeerBench.dll"
 FILEBENCH="$ROOT/bench/Parley.FileBench/bin/Release/net10.0/Parley.FileBench.dll"
 TLSRELAY="$ROOT/bench/Parley.TlsRelay/bin/Release/net10.0/Parley.TlsRelay.dll"
+STOREFLOOR="$ROOT/bench/Parley.StoreFloor/bin/Release/net10.0/Parley.StoreFloor.dll"
 peerbench() { dotnet "$PB" "$@"; }
 
 mkdir -p "$OUT"
@@ -279,8 +282,18 @@ if [ "$W4_MIB" != 0 ] && wants w4 && [[ " $SYSTEMS " == *" parley "* ]]; then
     ( cd "$WORK" && TMPDIR="$WORK" dotnet "$FILEBENCH" "$W4_MIB" "$PARLEY" ) | tee "$OUT/w4.txt" >&2
 fi
 
+: > "$OUT/store-floor.txt"
+if wants store && [[ " $SYSTEMS " == *" parley "* ]]; then
+    log "store floor (bench/Parley.StoreFloor): SQLite layouts, one thread"
+    dotnet "$STOREFLOOR" --dir "$WORK" | tee "$OUT/store-floor.txt" >&2
+fi
+
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg); whole script: $(( $(date +%s) - START )) s" >> "$OUT/machine.txt"
 peerbench table --results "$RESULTS" --w4 "$OUT/w4.txt" > "$OUT/table.md"
 cat "$OUT/machine.txt"
 echo
 cat "$OUT/table.md"
+if [ -s "$OUT/store-floor.txt" ]; then
+    printf '\n### The floor under the store (bench/Parley.StoreFloor)\n\n'
+    cat "$OUT/store-floor.txt"
+fi
